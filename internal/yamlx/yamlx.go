@@ -71,6 +71,9 @@ func (d *Decoder) RejectAliases(n *yaml.Node) {
 // a mapping, non-string and duplicate keys, and keys not in allowed (with a
 // suggestion when one is close). Unknown and duplicate keys are left out.
 func (d *Decoder) Fields(n *yaml.Node, path string, allowed ...string) []Field {
+	if n.Kind == yaml.AliasNode {
+		return nil // reported by RejectAliases
+	}
 	if n.Kind != yaml.MappingNode {
 		d.Errorf(n, path, "expected a mapping, got %s", describe(n))
 		return nil
@@ -106,6 +109,9 @@ func (d *Decoder) Fields(n *yaml.Node, path string, allowed ...string) []Field {
 // String decodes a string scalar. Plain scalars that YAML reads as numbers
 // or booleans are taken as written (a stage named 2026, say).
 func (d *Decoder) String(n *yaml.Node, path string) (string, bool) {
+	if n.Kind == yaml.AliasNode {
+		return "", false // reported by RejectAliases
+	}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		d.Errorf(n, path, "expected a string, got %s", describe(n))
 		return "", false
@@ -149,6 +155,9 @@ func (d *Decoder) Int(n *yaml.Node, path string) (int, bool) {
 
 // Seq returns the items of a sequence node.
 func (d *Decoder) Seq(n *yaml.Node, path string) ([]*yaml.Node, bool) {
+	if n.Kind == yaml.AliasNode {
+		return nil, false // reported by RejectAliases
+	}
 	if n.Kind != yaml.SequenceNode {
 		d.Errorf(n, path, "expected a list, got %s", describe(n))
 		return nil, false

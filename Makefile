@@ -1,0 +1,45 @@
+# followflow — `make` or `make help` lists the targets.
+GO        ?= go
+PKGS      ?= ./...
+FUZZTIME  ?= 60s
+BENCHTIME ?= 1s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build the followflow binary into ./followflow
+	$(GO) build -o followflow ./cmd/followflow
+
+.PHONY: example
+example: ## simulate the shipped examples (embedded, no server needed)
+	$(GO) run ./cmd/followflow simulate --workflows examples/workflows --data examples/data.yaml --events examples/events.jsonl
+
+.PHONY: test
+test: ## run every test with -race (Redis tests need redis-server; see README)
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+.PHONY: golden
+golden: ## rewrite golden files from current output (review the diff!)
+	$(GO) test ./cli/ -run TestExamples -update
+
+.PHONY: bench
+bench: ## run the Go benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 60s)
+	$(GO) test ./workflow/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./event/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./conditions/ -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+
+.PHONY: lint
+lint: ## gofmt, go vet, staticcheck (installed on demand), go mod tidy check
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo 'gofmt would change the files above' && exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) mod tidy -diff

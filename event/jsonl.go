@@ -1,0 +1,78 @@
+package event
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// LineError is a JSONL input with bad lines: every bad line with its
+// number and reason.
+type LineError struct {
+	File  string
+	Lines []BadLine
+}
+
+// BadLine is one bad line of a JSONL input.
+type BadLine struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d invalid line(s)", e.File, len(e.Lines))
+	for _, l := range e.Lines {
+		fmt.Fprintf(&b, "\n%s:%d: %v", e.File, l.Line, l.Err)
+	}
+	return b.String()
+}
+
+// Line is one decoded line of a JSONL input.
+type Line struct {
+	// Number is the 1-based line number.
+	Number int
+	Event  *Event
+	// Raw is the line as read, without the newline.
+	Raw []byte
+}
+
+// ReadLines decodes a JSONL input: one event per line, blank lines
+// skipped. It returns every bad line in a *LineError, and then no events, so
+// that a caller can refuse the whole input. pushedAt fills a missing
+// occurred_at (pass the zero time to keep it zero).
+func ReadLines(name string, r io.Reader, pushedAt time.Time) ([]Line, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxSize+1)
+	var (
+		lines []Line
+		bad   []BadLine
+	)
+	for n := 1; sc.Scan(); n++ {
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		ev, err := Decode(raw, pushedAt)
+		if err != nil {
+			bad = append(bad, BadLine{Line: n, Err: err})
+			continue
+		}
+		lines = append(lines, Line{Number: n, Event: ev, Raw: bytes.Clone(raw)})
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			bad = append(bad, BadLine{Line: len(lines) + len(bad) + 1, Err: fmt.Errorf("line longer than %d bytes", MaxSize)})
+		} else {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &LineError{File: name, Lines: bad}
+	}
+	return lines, nil
+}
