@@ -1,0 +1,40 @@
+package conditions_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/followflow/followflow/conditions"
+)
+
+// FuzzCompile: any source compiles to a program that evaluates without
+// panicking (with and without an opportunity), or to a *CompileError.
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{
+		"opportunity.value > 15000",
+		`"Technical Evaluation" in opportunity.tags`,
+		"opportunity.days_inactive >= 14 && contact.email endsWith '@acme.test'",
+		"now - opportunity.created_at > duration('24h')",
+		"event.data.to_stage == 'Contract Sent' || event.type == 'opportunity.created'",
+		"len(opportunity.followers) < 10 ? true : false",
+		"1/0 == 1",
+		"[1,2,3] | all(# > 0)",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := conditions.Compile(src)
+		if err != nil {
+			var ce *conditions.CompileError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error is not a CompileError: %v", err)
+			}
+			return
+		}
+		var ev conditions.Evaluator
+		now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		_, _ = ev.Eval(p, &conditions.Env{Now: now})
+		_, _ = ev.Eval(p, &conditions.Env{Now: now, Opportunity: &conditions.Opportunity{Value: 1, Tags: []string{"a"}}, Contact: &conditions.Contact{}, Event: &conditions.Event{}})
+	})
+}
