@@ -1,0 +1,548 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/followflow/followflow/record"
+	"github.com/followflow/followflow/store"
+)
+
+// Store is an in-memory store.Store. The zero value is not usable; call New.
+// It is safe for concurrent use.
+type Store struct {
+	mu sync.RWMutex
+
+	accounts map[string]record.Account
+	users    map[recKey]record.User
+	// emails maps {account, lower-cased email} to a user id.
+	emails   map[recKey]string
+	opps     map[recKey]*record.Opportunity
+	contacts map[recKey]*record.Contact
+
+	// byContact orders the opportunities of each (account, contact) by id.
+	byContact *btree.BTreeG[contactKey]
+	// stale holds the open, owned opportunities by (last_owner_activity_at,
+	// account, id).
+	stale *btree.BTreeG[staleKey]
+
+	// ledger holds the processed events of every account.
+	ledger  ledger
+	history map[histKey]*historyLog
+	// fences maps {account, partition} to the newest committed epoch.
+	fences map[fenceKey]int64
+}
+
+// recKey names a record (or a user, an email, a ledger entry) of an account.
+type recKey struct{ account, id string }
+
+type histKey struct {
+	account string
+	kind    record.Kind
+	id      string
+}
+
+// historyLog is the history of one record, in chunks that are never copied
+// once full: appending to one long slice would copy the whole history each
+// time it grows.
+type historyLog struct {
+	chunks [][]record.HistoryEntry
+	n      int
+}
+
+// Chunk sizes of a historyLog: most records have a short history.
+const (
+	firstHistoryChunk = 4
+	maxHistoryChunk   = 256
+)
+
+func (h *historyLog) append(e *record.HistoryEntry) {
+	last := len(h.chunks) - 1
+	if last < 0 || len(h.chunks[last]) == cap(h.chunks[last]) {
+		size := min(max(firstHistoryChunk, h.n), maxHistoryChunk)
+		h.chunks = append(h.chunks, make([]record.HistoryEntry, 0, size))
+		last++
+	}
+	h.n++
+	h.chunks[last] = append(h.chunks[last], *e)
+	h.chunks[last][len(h.chunks[last])-1].Seq = int64(h.n)
+}
+
+func (h *historyLog) entries() []record.HistoryEntry {
+	out := make([]record.HistoryEntry, 0, h.n)
+	for _, c := range h.chunks {
+		out = append(out, c...)
+	}
+	return out
+}
+
+type fenceKey struct {
+	account   string
+	partition int
+}
+
+type contactKey struct{ account, contact, id string }
+
+func lessContactKey(a, b contactKey) bool {
+	if a.account != b.account {
+		return a.account < b.account
+	}
+	if a.contact != b.contact {
+		return a.contact < b.contact
+	}
+	return a.id < b.id
+}
+
+type staleKey struct {
+	at          time.Time
+	account, id string
+}
+
+func lessStaleKey(a, b staleKey) bool {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c < 0
+	}
+	if a.account != b.account {
+		return a.account < b.account
+	}
+	return a.id < b.id
+}
+
+// btreeDegree suits keys of a few strings: nodes of up to 63 keys.
+const btreeDegree = 32
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		accounts:  map[string]record.Account{},
+		users:     map[recKey]record.User{},
+		emails:    map[recKey]string{},
+		opps:      map[recKey]*record.Opportunity{},
+		contacts:  map[recKey]*record.Contact{},
+		byContact: btree.NewG(btreeDegree, lessContactKey),
+		stale:     btree.NewG(btreeDegree, lessStaleKey),
+		ledger:    newLedger(),
+		history:   map[histKey]*historyLog{},
+		fences:    map[fenceKey]int64{},
+	}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Account implements store.Reader. Errors from reads are the bare store
+// sentinels, so that a miss costs no allocation; callers add context.
+func (s *Store) Account(_ context.Context, id string) (record.Account, error) {
+	s.mu.RLock()
+	a, ok := s.accounts[id]
+	s.mu.RUnlock()
+	if !ok {
+		return record.Account{}, store.ErrNotFound
+	}
+	return a, nil
+}
+
+// User implements store.Reader.
+func (s *Store) User(_ context.Context, accountID, userID string) (record.User, error) {
+	s.mu.RLock()
+	u, ok := s.users[recKey{accountID, userID}]
+	s.mu.RUnlock()
+	if !ok {
+		return record.User{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
+// UserByEmail implements store.Reader. Emails are compared after
+// strings.ToLower; an empty email matches no user.
+func (s *Store) UserByEmail(_ context.Context, accountID, email string) (record.User, error) {
+	if email == "" {
+		return record.User{}, store.ErrNotFound
+	}
+	key := recKey{accountID, strings.ToLower(email)}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.emails[key]
+	if !ok {
+		return record.User{}, store.ErrNotFound
+	}
+	u, ok := s.users[recKey{accountID, id}]
+	if !ok {
+		return record.User{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
+// Opportunity implements store.Reader. The result's slices are shared with
+// the store: see the package documentation.
+func (s *Store) Opportunity(_ context.Context, accountID, id string) (record.Opportunity, error) {
+	s.mu.RLock()
+	p := s.opps[recKey{accountID, id}]
+	if p == nil {
+		s.mu.RUnlock()
+		return record.Opportunity{}, store.ErrNotFound
+	}
+	o := *p
+	s.mu.RUnlock()
+	return o, nil
+}
+
+// Contact implements store.Reader. The result's slices are shared with the
+// store: see the package documentation.
+func (s *Store) Contact(_ context.Context, accountID, id string) (record.Contact, error) {
+	s.mu.RLock()
+	p := s.contacts[recKey{accountID, id}]
+	if p == nil {
+		s.mu.RUnlock()
+		return record.Contact{}, store.ErrNotFound
+	}
+	c := *p
+	s.mu.RUnlock()
+	return c, nil
+}
+
+// OpportunitiesByContact implements store.Reader. The results' slices are
+// shared with the store: see the package documentation.
+func (s *Store) OpportunitiesByContact(_ context.Context, accountID, contactID string) ([]record.Opportunity, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []record.Opportunity
+	s.byContact.AscendGreaterOrEqual(contactKey{accountID, contactID, ""}, func(k contactKey) bool {
+		if k.account != accountID || k.contact != contactID {
+			return false
+		}
+		out = append(out, *s.opps[recKey{k.account, k.id}])
+		return true
+	})
+	return out, nil
+}
+
+// Processed implements store.Reader.
+func (s *Store) Processed(_ context.Context, accountID, eventID string) (bool, error) {
+	if eventID == "" {
+		return false, nil
+	}
+	k := s.ledger.key(accountID, eventID)
+	s.mu.RLock()
+	ok := s.ledger.has(k)
+	s.mu.RUnlock()
+	return ok, nil
+}
+
+// History implements store.Store. It returns a copy; a record without
+// history (stored or not) has none and no error.
+func (s *Store) History(_ context.Context, accountID string, kind record.Kind, id string) ([]record.HistoryEntry, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.history[histKey{accountID, kind, id}]
+	if h == nil {
+		return nil, nil
+	}
+	return h.entries(), nil
+}
+
+// StaleCandidates implements store.Store by walking the stale index from its
+// start, so its cost grows with the number returned. The results' slices
+// are shared with the store: see the package documentation.
+func (s *Store) StaleCandidates(_ context.Context, cutoff time.Time, limit int) ([]record.Opportunity, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []record.Opportunity
+	s.stale.Ascend(func(k staleKey) bool {
+		if k.at.After(cutoff) || (limit > 0 && len(out) >= limit) {
+			return false
+		}
+		out = append(out, *s.opps[recKey{k.account, k.id}])
+		return true
+	})
+	return out, nil
+}
+
+// Close implements store.Store. It does nothing: the data lives as long as
+// the Store value, and the Store stays usable.
+func (s *Store) Close() error { return nil }
+
+// Commit implements store.Store. It checks, in this order, the fence, the
+// ledger, the versions of cs.Reads, the versions of the written records and
+// their follower counts, and writes only when all pass, so nothing is
+// written on any error. A changeset that writes a record twice, or names a
+// record, a read or a history entry of another account than cs.AccountID, is
+// refused with an error that is none of the store sentinels.
+//
+// Commit takes ownership of the slices of the records in cs (it stores them
+// without copying) and does not change cs.
+func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
+	if err := checkChangeset(cs); err != nil {
+		return err
+	}
+	var lk ledgerKey
+	if cs.EventID != "" {
+		lk = s.ledger.key(cs.AccountID, cs.EventID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	// Validate. Remember the stored records found so that writing does not
+	// look them up again; most changesets write one or two records.
+	var oppBuf [4]*record.Opportunity
+	var contactBuf [2]*record.Contact
+	oldOpps, oldContacts := oppBuf[:0], contactBuf[:0]
+
+	var fk fenceKey
+	if cs.Fence != nil {
+		fk = fenceKey{cs.AccountID, cs.Fence.Partition}
+		if newest, ok := s.fences[fk]; ok && cs.Fence.Epoch < newest {
+			return store.ErrFenced
+		}
+	}
+	if cs.EventID != "" && s.ledger.has(lk) {
+		return store.ErrAlreadyProcessed
+	}
+	for i := range cs.Reads {
+		r := &cs.Reads[i]
+		if s.version(r.Kind, r.AccountID, r.ID) != r.Version {
+			return store.ErrConflict
+		}
+	}
+	for i := range cs.Opportunities {
+		o := &cs.Opportunities[i]
+		p := s.opps[recKey{o.AccountID, o.ID}]
+		if (p == nil && o.Version != 0) || (p != nil && p.Version != o.Version) {
+			return store.ErrConflict
+		}
+		oldOpps = append(oldOpps, p)
+	}
+	for i := range cs.Contacts {
+		c := &cs.Contacts[i]
+		p := s.contacts[recKey{c.AccountID, c.ID}]
+		if (p == nil && c.Version != 0) || (p != nil && p.Version != c.Version) {
+			return store.ErrConflict
+		}
+		oldContacts = append(oldContacts, p)
+	}
+	for i := range cs.Opportunities {
+		if len(cs.Opportunities[i].Followers) > record.MaxFollowers {
+			return store.ErrFollowerLimit
+		}
+	}
+	for i := range cs.Contacts {
+		if len(cs.Contacts[i].Followers) > record.MaxFollowers {
+			return store.ErrFollowerLimit
+		}
+	}
+
+	// Write.
+	if cs.Fence != nil {
+		s.fences[fk] = max(s.fences[fk], cs.Fence.Epoch)
+	}
+	if cs.EventID != "" {
+		s.ledger.add(lk)
+	}
+	for i := range cs.Opportunities {
+		s.putOpportunity(oldOpps[i], &cs.Opportunities[i])
+	}
+	for i := range cs.Contacts {
+		s.putContact(oldContacts[i], &cs.Contacts[i])
+	}
+	for i := range cs.History {
+		s.appendHistory(&cs.History[i])
+	}
+	return nil
+}
+
+// checkChangeset refuses a changeset that crosses accounts or writes a
+// record twice.
+func checkChangeset(cs *store.Changeset) error {
+	for i := range cs.Opportunities {
+		o := &cs.Opportunities[i]
+		if o.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q writes opportunity %q of account %q", cs.AccountID, o.ID, o.AccountID)
+		}
+		for j := range i {
+			if cs.Opportunities[j].ID == o.ID {
+				return fmt.Errorf("changeset writes opportunity %q twice", o.ID)
+			}
+		}
+	}
+	for i := range cs.Contacts {
+		c := &cs.Contacts[i]
+		if c.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q writes contact %q of account %q", cs.AccountID, c.ID, c.AccountID)
+		}
+		for j := range i {
+			if cs.Contacts[j].ID == c.ID {
+				return fmt.Errorf("changeset writes contact %q twice", c.ID)
+			}
+		}
+	}
+	for i := range cs.Reads {
+		if r := &cs.Reads[i]; r.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q reads %s %q of account %q", cs.AccountID, r.Kind, r.ID, r.AccountID)
+		}
+	}
+	for i := range cs.History {
+		if h := &cs.History[i]; h.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q has history for %s %q of account %q", cs.AccountID, h.Kind, h.RecordID, h.AccountID)
+		}
+	}
+	return nil
+}
+
+// version returns the stored version of a record, 0 when it is not stored.
+// The caller holds s.mu.
+func (s *Store) version(kind record.Kind, accountID, id string) int64 {
+	switch kind {
+	case record.KindOpportunity:
+		if p := s.opps[recKey{accountID, id}]; p != nil {
+			return p.Version
+		}
+	case record.KindContact:
+		if p := s.contacts[recKey{accountID, id}]; p != nil {
+			return p.Version
+		}
+	}
+	return 0
+}
+
+// putOpportunity stores o, whose stored state is old (nil: none), with its
+// version bumped, and keeps the indexes in step. The caller holds s.mu for
+// writing.
+func (s *Store) putOpportunity(old, o *record.Opportunity) {
+	if old == nil {
+		p := new(record.Opportunity)
+		*p = *o
+		p.Version = 1
+		s.opps[recKey{o.AccountID, o.ID}] = p
+		s.byContact.ReplaceOrInsert(contactKey{o.AccountID, o.ContactID, o.ID})
+		if o.IsStaleCandidate() {
+			s.stale.ReplaceOrInsert(staleKeyOf(o))
+		}
+		return
+	}
+	if old.ContactID != o.ContactID {
+		s.byContact.Delete(contactKey{old.AccountID, old.ContactID, old.ID})
+		s.byContact.ReplaceOrInsert(contactKey{o.AccountID, o.ContactID, o.ID})
+	}
+	wasStale, isStale := old.IsStaleCandidate(), o.IsStaleCandidate()
+	if wasStale != isStale || (isStale && !staleKeyOf(old).at.Equal(staleKeyOf(o).at)) {
+		if wasStale {
+			s.stale.Delete(staleKeyOf(old))
+		}
+		if isStale {
+			s.stale.ReplaceOrInsert(staleKeyOf(o))
+		}
+	}
+	version := old.Version + 1
+	*old = *o
+	old.Version = version
+}
+
+// staleKeyOf is o's key in the stale index. The time loses any monotonic
+// clock reading, so that keys compare by wall time alone.
+func staleKeyOf(o *record.Opportunity) staleKey {
+	return staleKey{o.LastOwnerActivityAt.Round(0), o.AccountID, o.ID}
+}
+
+// putContact stores c, whose stored state is old (nil: none), with its
+// version bumped. The caller holds s.mu for writing.
+func (s *Store) putContact(old, c *record.Contact) {
+	if old == nil {
+		p := new(record.Contact)
+		*p = *c
+		p.Version = 1
+		s.contacts[recKey{c.AccountID, c.ID}] = p
+		return
+	}
+	version := old.Version + 1
+	*old = *c
+	old.Version = version
+}
+
+// appendHistory appends e to its record's history with the next Seq. The
+// caller holds s.mu for writing.
+func (s *Store) appendHistory(e *record.HistoryEntry) {
+	k := histKey{e.AccountID, e.Kind, e.RecordID}
+	h := s.history[k]
+	if h == nil {
+		h = &historyLog{}
+		s.history[k] = h
+	}
+	h.append(e)
+}
+
+// Load implements store.Store. It copies what it keeps of d, so the caller
+// may reuse d afterwards.
+func (s *Store) Load(_ context.Context, d *record.Dataset) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range d.Accounts {
+		s.accounts[a.ID] = a
+	}
+	for _, u := range d.Users {
+		k := recKey{u.AccountID, u.ID}
+		if old, ok := s.users[k]; ok && old.Email != "" {
+			ek := recKey{old.AccountID, strings.ToLower(old.Email)}
+			if s.emails[ek] == old.ID {
+				delete(s.emails, ek)
+			}
+		}
+		s.users[k] = u
+		if u.Email != "" {
+			s.emails[recKey{u.AccountID, strings.ToLower(u.Email)}] = u.ID
+		}
+	}
+	for i := range d.Opportunities {
+		o := d.Opportunities[i].Clone()
+		old := s.opps[recKey{o.AccountID, o.ID}]
+		o.Version = 0
+		if old != nil {
+			o.Version = old.Version
+		}
+		s.putOpportunity(old, &o)
+	}
+	for i := range d.Contacts {
+		c := d.Contacts[i].Clone()
+		old := s.contacts[recKey{c.AccountID, c.ID}]
+		c.Version = 0
+		if old != nil {
+			c.Version = old.Version
+		}
+		s.putContact(old, &c)
+	}
+	return nil
+}
+
+// Export implements store.Store. The dataset is a copy, with every Version
+// zero.
+func (s *Store) Export(_ context.Context) (*record.Dataset, error) {
+	s.mu.RLock()
+	d := &record.Dataset{
+		Accounts:      make([]record.Account, 0, len(s.accounts)),
+		Users:         make([]record.User, 0, len(s.users)),
+		Opportunities: make([]record.Opportunity, 0, len(s.opps)),
+		Contacts:      make([]record.Contact, 0, len(s.contacts)),
+	}
+	for _, a := range s.accounts {
+		d.Accounts = append(d.Accounts, a)
+	}
+	for _, u := range s.users {
+		d.Users = append(d.Users, u)
+	}
+	for _, p := range s.opps {
+		o := p.Clone()
+		o.Version = 0
+		d.Opportunities = append(d.Opportunities, o)
+	}
+	for _, p := range s.contacts {
+		c := p.Clone()
+		c.Version = 0
+		d.Contacts = append(d.Contacts, c)
+	}
+	s.mu.RUnlock()
+	d.Sort()
+	return d, nil
+}
