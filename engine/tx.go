@@ -22,6 +22,10 @@ type tx struct {
 	users    []userEntry
 	history  []record.HistoryEntry
 
+	// spareOpps and spareUsers keep entries of earlier events for reuse.
+	spareOpps  []*oppEntry
+	spareUsers []record.User
+
 	cs store.Changeset
 }
 
@@ -42,8 +46,14 @@ type userEntry struct {
 
 func (t *tx) reset(ctx context.Context, st store.Store, account string) {
 	t.ctx, t.st, t.account = ctx, st, account
+	for _, e := range t.opps {
+		*e = oppEntry{}
+		t.spareOpps = append(t.spareOpps, e)
+	}
 	clear(t.opps)
 	t.opps = t.opps[:0]
+	clear(t.spareUsers)
+	t.spareUsers = t.spareUsers[:0]
 	clear(t.contacts)
 	t.contacts = t.contacts[:0]
 	clear(t.users)
@@ -68,14 +78,26 @@ func (t *tx) opportunity(id string) (*oppEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &oppEntry{rec: o}
+	e := t.oppEntry()
+	e.rec = o
 	t.opps = append(t.opps, e)
 	return e, nil
 }
 
+// oppEntry returns an empty entry, reused when possible.
+func (t *tx) oppEntry() *oppEntry {
+	if n := len(t.spareOpps); n > 0 {
+		e := t.spareOpps[n-1]
+		t.spareOpps = t.spareOpps[:n-1]
+		return e
+	}
+	return new(oppEntry)
+}
+
 // newOpportunity adds a record that does not exist yet (version 0).
 func (t *tx) newOpportunity(o record.Opportunity) *oppEntry {
-	e := &oppEntry{rec: o, dirty: true}
+	e := t.oppEntry()
+	e.rec, e.dirty = o, true
 	t.opps = append(t.opps, e)
 	return e
 }
@@ -118,7 +140,12 @@ func (t *tx) ResolveUser(ctx context.Context, accountID, ref string) (*record.Us
 	var up *record.User
 	switch {
 	case err == nil:
-		up = &u
+		if cap(t.spareUsers) == len(t.spareUsers) {
+			// A new backing array: pointers into the old one stay valid.
+			t.spareUsers = make([]record.User, 0, max(4, 2*cap(t.spareUsers)))
+		}
+		t.spareUsers = append(t.spareUsers, u)
+		up = &t.spareUsers[len(t.spareUsers)-1]
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}

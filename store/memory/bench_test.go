@@ -77,6 +77,47 @@ func BenchmarkCommit(b *testing.B) {
 	}
 }
 
+// BenchmarkCommitParts splits BenchmarkCommit's cost: the update alone, and
+// with the ledger entry or the history entry. The ledger and history grow
+// with every op, and their growth is most of a commit's cost.
+func BenchmarkCommitParts(b *testing.B) {
+	for _, c := range []struct {
+		name            string
+		ledger, history bool
+	}{{"update", false, false}, {"update+ledger", true, false}, {"update+history", false, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := b.Context()
+			s := benchStore(b, 1000)
+			o, err := s.Opportunity(ctx, "acme", "opp_1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids := eventIDs("e", b.N)
+			var cs store.Changeset
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				cs.Reset()
+				cs.AccountID = "acme"
+				if c.ledger {
+					cs.EventID = ids[i]
+				}
+				cs.Opportunities = append(cs.Opportunities, o)
+				if c.history {
+					cs.History = append(cs.History, record.HistoryEntry{
+						AccountID: "acme", Kind: record.KindOpportunity, RecordID: o.ID, At: benchT0,
+						EventID: ids[i], WorkflowID: "wf", Step: "add_followers", UserID: "u_mgr", Outcome: record.AlreadyFollowing,
+					})
+				}
+				if err := s.Commit(ctx, &cs); err != nil {
+					b.Fatal(err)
+				}
+				o.Version++
+			}
+		})
+	}
+}
+
 // BenchmarkEvent is what the engine asks of the store for a typical event:
 // read the opportunity and a user, then commit as BenchmarkCommit does, with
 // the owner's activity moving forward (the stale index moves too).

@@ -33,7 +33,7 @@ type Store struct {
 
 	// ledger holds the processed events of every account.
 	ledger  ledger
-	history map[histKey]*historyLog
+	history history
 	// fences maps {account, partition} to the newest committed epoch.
 	fences map[fenceKey]int64
 }
@@ -41,52 +41,22 @@ type Store struct {
 // recKey names a record (or a user, an email, a ledger entry) of an account.
 type recKey struct{ account, id string }
 
-type histKey struct {
-	account string
-	kind    record.Kind
-	id      string
-}
-
-// historyLog is the history of one record, in chunks that are never copied
-// once full: appending to one long slice would copy the whole history each
-// time it grows.
-type historyLog struct {
-	chunks [][]record.HistoryEntry
-	n      int
-}
-
-// Chunk sizes of a historyLog: most records have a short history.
-const (
-	firstHistoryChunk = 4
-	maxHistoryChunk   = 256
-)
-
-func (h *historyLog) append(e *record.HistoryEntry) {
-	last := len(h.chunks) - 1
-	if last < 0 || len(h.chunks[last]) == cap(h.chunks[last]) {
-		size := min(max(firstHistoryChunk, h.n), maxHistoryChunk)
-		h.chunks = append(h.chunks, make([]record.HistoryEntry, 0, size))
-		last++
-	}
-	h.n++
-	h.chunks[last] = append(h.chunks[last], *e)
-	h.chunks[last][len(h.chunks[last])-1].Seq = int64(h.n)
-}
-
-func (h *historyLog) entries() []record.HistoryEntry {
-	out := make([]record.HistoryEntry, 0, h.n)
-	for _, c := range h.chunks {
-		out = append(out, c...)
-	}
-	return out
-}
-
 type fenceKey struct {
 	account   string
 	partition int
 }
 
-type contactKey struct{ account, contact, id string }
+// contactKey is the key of an opportunity in the byContact index. p is the
+// stored opportunity (stored records change in place, so it stays valid);
+// it takes no part in the order.
+type contactKey struct {
+	account, contact, id string
+	p                    *record.Opportunity
+}
+
+func contactKeyOf(p *record.Opportunity) contactKey {
+	return contactKey{p.AccountID, p.ContactID, p.ID, p}
+}
 
 func lessContactKey(a, b contactKey) bool {
 	if a.account != b.account {
@@ -98,9 +68,12 @@ func lessContactKey(a, b contactKey) bool {
 	return a.id < b.id
 }
 
+// staleKey is the key of an opportunity in the stale index; p as in
+// contactKey.
 type staleKey struct {
 	at          time.Time
 	account, id string
+	p           *record.Opportunity
 }
 
 func lessStaleKey(a, b staleKey) bool {
@@ -127,7 +100,7 @@ func New() *Store {
 		byContact: btree.NewG(btreeDegree, lessContactKey),
 		stale:     btree.NewG(btreeDegree, lessStaleKey),
 		ledger:    newLedger(),
-		history:   map[histKey]*historyLog{},
+		history:   newHistory(),
 		fences:    map[fenceKey]int64{},
 	}
 }
@@ -211,11 +184,11 @@ func (s *Store) OpportunitiesByContact(_ context.Context, accountID, contactID s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []record.Opportunity
-	s.byContact.AscendGreaterOrEqual(contactKey{accountID, contactID, ""}, func(k contactKey) bool {
+	s.byContact.AscendGreaterOrEqual(contactKey{account: accountID, contact: contactID}, func(k contactKey) bool {
 		if k.account != accountID || k.contact != contactID {
 			return false
 		}
-		out = append(out, *s.opps[recKey{k.account, k.id}])
+		out = append(out, *k.p)
 		return true
 	})
 	return out, nil
@@ -238,11 +211,7 @@ func (s *Store) Processed(_ context.Context, accountID, eventID string) (bool, e
 func (s *Store) History(_ context.Context, accountID string, kind record.Kind, id string) ([]record.HistoryEntry, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	h := s.history[histKey{accountID, kind, id}]
-	if h == nil {
-		return nil, nil
-	}
-	return h.entries(), nil
+	return s.history.entries(histKey{accountID, kind, id}), nil
 }
 
 // StaleCandidates implements store.Store by walking the stale index from its
@@ -251,12 +220,25 @@ func (s *Store) History(_ context.Context, accountID string, kind record.Kind, i
 func (s *Store) StaleCandidates(_ context.Context, cutoff time.Time, limit int) ([]record.Opportunity, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []record.Opportunity
+	// Count first, so that the result is allocated once: walking keys is
+	// cheaper than growing a slice of records.
+	n := 0
 	s.stale.Ascend(func(k staleKey) bool {
-		if k.at.After(cutoff) || (limit > 0 && len(out) >= limit) {
+		if k.at.After(cutoff) || (limit > 0 && n >= limit) {
 			return false
 		}
-		out = append(out, *s.opps[recKey{k.account, k.id}])
+		n++
+		return true
+	})
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]record.Opportunity, 0, n)
+	s.stale.Ascend(func(k staleKey) bool {
+		if len(out) == n {
+			return false
+		}
+		out = append(out, *k.p)
 		return true
 	})
 	return out, nil
@@ -349,7 +331,7 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 		s.putContact(oldContacts[i], &cs.Contacts[i])
 	}
 	for i := range cs.History {
-		s.appendHistory(&cs.History[i])
+		s.history.append(&cs.History[i])
 	}
 	return nil
 }
@@ -408,43 +390,45 @@ func (s *Store) version(kind record.Kind, accountID, id string) int64 {
 	return 0
 }
 
-// putOpportunity stores o, whose stored state is old (nil: none), with its
+// putOpportunity stores o over p, its stored state (nil: none), with its
 // version bumped, and keeps the indexes in step. The caller holds s.mu for
 // writing.
-func (s *Store) putOpportunity(old, o *record.Opportunity) {
-	if old == nil {
-		p := new(record.Opportunity)
+func (s *Store) putOpportunity(p, o *record.Opportunity) {
+	if p == nil {
+		p = new(record.Opportunity)
 		*p = *o
 		p.Version = 1
-		s.opps[recKey{o.AccountID, o.ID}] = p
-		s.byContact.ReplaceOrInsert(contactKey{o.AccountID, o.ContactID, o.ID})
-		if o.IsStaleCandidate() {
-			s.stale.ReplaceOrInsert(staleKeyOf(o))
+		s.opps[recKey{p.AccountID, p.ID}] = p
+		s.byContact.ReplaceOrInsert(contactKeyOf(p))
+		if p.IsStaleCandidate() {
+			s.stale.ReplaceOrInsert(staleKeyOf(p))
 		}
 		return
 	}
-	if old.ContactID != o.ContactID {
-		s.byContact.Delete(contactKey{old.AccountID, old.ContactID, old.ID})
-		s.byContact.ReplaceOrInsert(contactKey{o.AccountID, o.ContactID, o.ID})
+	contactMoved := p.ContactID != o.ContactID
+	wasStale, isStale := p.IsStaleCandidate(), o.IsStaleCandidate()
+	staleMoved := wasStale != isStale || (isStale && !staleKeyOf(p).at.Equal(staleKeyOf(o).at))
+	if contactMoved {
+		s.byContact.Delete(contactKeyOf(p))
 	}
-	wasStale, isStale := old.IsStaleCandidate(), o.IsStaleCandidate()
-	if wasStale != isStale || (isStale && !staleKeyOf(old).at.Equal(staleKeyOf(o).at)) {
-		if wasStale {
-			s.stale.Delete(staleKeyOf(old))
-		}
-		if isStale {
-			s.stale.ReplaceOrInsert(staleKeyOf(o))
-		}
+	if staleMoved && wasStale {
+		s.stale.Delete(staleKeyOf(p))
 	}
-	version := old.Version + 1
-	*old = *o
-	old.Version = version
+	version := p.Version + 1
+	*p = *o
+	p.Version = version
+	if contactMoved {
+		s.byContact.ReplaceOrInsert(contactKeyOf(p))
+	}
+	if staleMoved && isStale {
+		s.stale.ReplaceOrInsert(staleKeyOf(p))
+	}
 }
 
-// staleKeyOf is o's key in the stale index. The time loses any monotonic
-// clock reading, so that keys compare by wall time alone.
+// staleKeyOf is the key of o in the stale index. The time loses any
+// monotonic clock reading, so that keys compare by wall time alone.
 func staleKeyOf(o *record.Opportunity) staleKey {
-	return staleKey{o.LastOwnerActivityAt.Round(0), o.AccountID, o.ID}
+	return staleKey{o.LastOwnerActivityAt.Round(0), o.AccountID, o.ID, o}
 }
 
 // putContact stores c, whose stored state is old (nil: none), with its
@@ -460,18 +444,6 @@ func (s *Store) putContact(old, c *record.Contact) {
 	version := old.Version + 1
 	*old = *c
 	old.Version = version
-}
-
-// appendHistory appends e to its record's history with the next Seq. The
-// caller holds s.mu for writing.
-func (s *Store) appendHistory(e *record.HistoryEntry) {
-	k := histKey{e.AccountID, e.Kind, e.RecordID}
-	h := s.history[k]
-	if h == nil {
-		h = &historyLog{}
-		s.history[k] = h
-	}
-	h.append(e)
 }
 
 // Load implements store.Store. It copies what it keeps of d, so the caller

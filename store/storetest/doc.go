@@ -25,7 +25,11 @@
 //   - Export leaves every Version zero: versions are not part of the data
 //     file.
 //   - Emails compare without regard to ASCII case (the suite uses no other
-//     letters).
+//     letters), with no pattern matching (an SQL LIKE would take _ and % as
+//     wildcards), and the empty email finds no user.
+//   - A refused commit records no fence epoch either ("all of it or
+//     nothing"), and an empty changeset under a fence records its epoch.
+//   - Concurrent commits to different records never conflict.
 //
 // What the suite does not assume, so that backends may differ:
 //   - whether a read returns slices shared with the store or copies (the
@@ -36,7 +40,9 @@
 //   - nil versus empty slices (compared as equal);
 //   - the values of Seq beyond being positive and increasing within one
 //     record's history;
-//   - the Location of returned times.
+//   - the Location of returned times;
+//   - whether History of a record that was never stored is empty or
+//     ErrNotFound.
 //
 // Each subtest calls newStore for a store of its own and runs in parallel
 // with the other subtests of its group (t.Parallel), so newStore must be
@@ -45,6 +51,13 @@
 // gets with t.Cleanup and fails the subtest when Close returns an error;
 // newStore must not close it, but may register cleanups of its own (they
 // run after Close).
+//
+// The package's own tests check the suite itself: they run it against
+// wrappers of the memory store that each carry one plausible bug (ignoring
+// fences, a ledger shared by accounts, a non-atomic commit, a stale index
+// that misses commits, a check-then-act race, …) and expect the named
+// subtests to fail, and against a wrapper that differs in every way listed
+// above as allowed, and expect it to pass.
 //
 // This package holds test code only; it is not imported outside tests.
 package storetest

@@ -58,6 +58,23 @@ func TestMutant(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return &mutant{Store: memory.New(), kind: kind} })
 }
 
+// TestSuiteIsFair runs the suite against a backend that differs from the
+// memory store in every way the suite says it allows: it must pass.
+func TestSuiteIsFair(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suite in a subprocess")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), exe, "-test.run=^TestMutant$", "-test.count=1")
+	cmd.Env = append(os.Environ(), mutantEnv+"=fair")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("the suite failed on a fair backend: %v\n%s", err, out)
+	}
+}
+
 func TestSuiteCatchesMutants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite in subprocesses")
@@ -190,6 +207,21 @@ func (m *mutant) Commit(ctx context.Context, cs *store.Changeset) error {
 		if cs.Empty() {
 			return nil
 		}
+	case "fair":
+		// Commit takes ownership and writes versions and Seqs back.
+		if err := m.Store.Commit(ctx, cs); err != nil {
+			return err
+		}
+		for i := range cs.Opportunities {
+			cs.Opportunities[i].Version++
+		}
+		for i := range cs.Contacts {
+			cs.Contacts[i].Version++
+		}
+		for i := range cs.History {
+			cs.History[i].Seq = -1
+		}
+		return nil
 	case "fence-recorded-when-refused":
 		err := m.Store.Commit(ctx, &c)
 		if err != nil && cs.Fence != nil && !errors.Is(err, store.ErrFenced) {
@@ -261,10 +293,54 @@ func (m *mutant) User(ctx context.Context, accountID, userID string) (record.Use
 
 func (m *mutant) OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]record.Opportunity, error) {
 	os, err := m.Store.OpportunitiesByContact(ctx, accountID, contactID)
-	if m.kind == "by-contact-unordered" {
+	switch m.kind {
+	case "by-contact-unordered":
 		slices.Reverse(os)
+	case "fair":
+		for i := range os {
+			os[i] = fairOpp(os[i])
+		}
 	}
 	return os, err
+}
+
+func (m *mutant) Opportunity(ctx context.Context, accountID, id string) (record.Opportunity, error) {
+	o, err := m.Store.Opportunity(ctx, accountID, id)
+	if m.kind == "fair" {
+		o = fairOpp(o)
+	}
+	return o, err
+}
+
+func (m *mutant) Contact(ctx context.Context, accountID, id string) (record.Contact, error) {
+	c, err := m.Store.Contact(ctx, accountID, id)
+	if m.kind == "fair" {
+		c = fairContact(c)
+	}
+	return c, err
+}
+
+// fairZone is where the fair backend returns its times.
+var fairZone = time.FixedZone("UTC+5", 5*3600)
+
+// fairStrings returns a copy, empty rather than nil.
+func fairStrings(s []string) []string {
+	return append([]string{}, s...)
+}
+
+// fairOpp is o as a fair backend may return it: a deep copy with empty
+// slices for nil ones and times in another zone.
+func fairOpp(o record.Opportunity) record.Opportunity {
+	o.Tags, o.Followers = fairStrings(o.Tags), fairStrings(o.Followers)
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.In(fairZone), o.UpdatedAt.In(fairZone)
+	o.LastOwnerActivityAt = o.LastOwnerActivityAt.In(fairZone)
+	return o
+}
+
+func fairContact(c record.Contact) record.Contact {
+	c.Tags, c.Followers = fairStrings(c.Tags), fairStrings(c.Followers)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.In(fairZone), c.UpdatedAt.In(fairZone)
+	return c
 }
 
 func (m *mutant) StaleCandidates(ctx context.Context, cutoff time.Time, limit int) ([]record.Opportunity, error) {
@@ -273,6 +349,12 @@ func (m *mutant) StaleCandidates(ctx context.Context, cutoff time.Time, limit in
 		limit = 0
 	case "stale-cutoff-exclusive":
 		cutoff = cutoff.Add(-time.Nanosecond)
+	case "fair":
+		os, err := m.Store.StaleCandidates(ctx, cutoff, limit)
+		for i := range os {
+			os[i] = fairOpp(os[i])
+		}
+		return os, err
 	case "stale-frozen-at-load":
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -305,12 +387,23 @@ func (m *mutant) Load(ctx context.Context, d *record.Dataset) error {
 
 func (m *mutant) Export(ctx context.Context) (*record.Dataset, error) {
 	d, err := m.Store.Export(ctx)
-	if m.kind == "exports-versions" && err == nil {
+	if err != nil {
+		return d, err
+	}
+	switch m.kind {
+	case "exports-versions":
 		for i := range d.Opportunities {
 			d.Opportunities[i].Version = 1
 		}
+	case "fair":
+		for i := range d.Opportunities {
+			d.Opportunities[i] = fairOpp(d.Opportunities[i])
+		}
+		for i := range d.Contacts {
+			d.Contacts[i] = fairContact(d.Contacts[i])
+		}
 	}
-	return d, err
+	return d, nil
 }
 
 func (m *mutant) History(ctx context.Context, accountID string, kind record.Kind, id string) ([]record.HistoryEntry, error) {
@@ -321,6 +414,25 @@ func (m *mutant) History(ctx context.Context, accountID string, kind record.Kind
 	case "history-without-seq":
 		for i := range h {
 			h[i].Seq = 0
+		}
+	case "fair":
+		// Seqs with gaps, times in another zone, and ErrNotFound for a
+		// record never stored.
+		for i := range h {
+			h[i].Seq = 100 + 10*int64(i)
+			h[i].At = h[i].At.In(fairZone)
+		}
+		if len(h) == 0 && err == nil {
+			var err2 error
+			switch kind {
+			case record.KindOpportunity:
+				_, err2 = m.Store.Opportunity(ctx, accountID, id)
+			case record.KindContact:
+				_, err2 = m.Store.Contact(ctx, accountID, id)
+			}
+			if errors.Is(err2, store.ErrNotFound) {
+				return nil, store.ErrNotFound
+			}
 		}
 	}
 	return h, err

@@ -92,6 +92,8 @@ func testUserOfAnotherAccount(t *testing.T, s store.Store) {
 func testUserByEmail(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	d := loadFixture(t, s)
+	loadUsers(t, s, acme, "u_w", 1)
+	d.Users = append(d.Users, record.User{ID: "u_w01", AccountID: acme, Name: "User u_w01", Email: "u_w01@acme.test", Role: record.RoleUser, Active: true})
 	for _, c := range []struct {
 		account, email, want string
 	}{
@@ -105,6 +107,13 @@ func testUserByEmail(t *testing.T, s store.Store) {
 		{globex, "Gia@Globex.Test", "g_mgr"},
 		{acme, "gia@globex.test", ""}, // another account's user
 		{acme, "nobody@acme.test", ""},
+		{acme, "u_w01@acme.test", "u_w01"},
+		{acme, "U_W01@ACME.TEST", "u_w01"},
+		// No pattern matching: _ and % are plain characters.
+		{acme, "u-w01@acme.test", ""},
+		{acme, "u%@acme.test", ""},
+		{acme, "%", ""},
+		{acme, "", ""},
 		{acme, "rae@acme.tes", ""},
 		{"initech", "rae@acme.test", ""},
 	} {

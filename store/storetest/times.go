@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,38 +58,33 @@ func testTimesThroughCommit(t *testing.T, s store.Store) {
 		t.Errorf("history of opp_ms = %+v, want one entry at %v", h, msHistory)
 	}
 	// The stale index compares instants to the millisecond, cutoff included.
-	if ids := staleIDs(t, s, msActivity, 0); !contains(ids, "acme/opp_ms") {
+	if ids := staleIDs(t, s, msActivity, 0); !slices.Contains(ids, "acme/opp_ms") {
 		t.Errorf("StaleCandidates at exactly its last_owner_activity_at = %v, want acme/opp_ms among them", ids)
 	}
-	if ids := staleIDs(t, s, msActivity.Add(-time.Millisecond), 0); contains(ids, "acme/opp_ms") {
+	if ids := staleIDs(t, s, msActivity.Add(-time.Millisecond), 0); slices.Contains(ids, "acme/opp_ms") {
 		t.Errorf("StaleCandidates 1ms before its last_owner_activity_at = %v, want acme/opp_ms not among them", ids)
 	}
 }
 
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 func testTimesThroughLoad(t *testing.T, s store.Store) {
-	d := fixture(t)
-	for i := range d.Opportunities {
-		o := &d.Opportunities[i]
-		o.CreatedAt, o.UpdatedAt, o.LastOwnerActivityAt = msCreated, msUpdated, msActivity.Add(time.Duration(i)*time.Millisecond)
+	dataset := func() *record.Dataset {
+		d := fixture(t)
+		for i := range d.Opportunities {
+			o := &d.Opportunities[i]
+			o.CreatedAt, o.UpdatedAt, o.LastOwnerActivityAt = msCreated, msUpdated, msActivity.Add(time.Duration(i)*time.Millisecond)
+		}
+		for i := range d.Contacts {
+			c := &d.Contacts[i]
+			c.CreatedAt, c.UpdatedAt = msCreated.Add(time.Duration(i)*time.Millisecond), msUpdated
+		}
+		return d
 	}
-	for i := range d.Contacts {
-		c := &d.Contacts[i]
-		c.CreatedAt, c.UpdatedAt = msCreated.Add(time.Duration(i)*time.Millisecond), msUpdated
-	}
-	load(t, s, d)
+	load(t, s, dataset())
 	got, err := s.Export(t.Context())
 	if err != nil {
 		t.Fatalf("Export: %v", err)
 	}
+	d := dataset()
 	d.Sort()
 	if g, w := normDataset(got), normDataset(d); !reflect.DeepEqual(g.Opportunities, w.Opportunities) || !reflect.DeepEqual(g.Contacts, w.Contacts) {
 		t.Errorf("Export after loading millisecond times:\n got %+v %+v\nwant %+v %+v", g.Opportunities, g.Contacts, w.Opportunities, w.Contacts)

@@ -1,0 +1,172 @@
+package memory
+
+import (
+	"time"
+
+	"github.com/followflow/followflow/record"
+)
+
+// history holds the history of every record, compactly and without
+// pointers: an entry is 56 bytes that the garbage collector never scans,
+// plus its event id and detail in a byte arena; the other strings of an
+// entry (workflow, actor, step, user, outcome) repeat, and are interned.
+// A store keeps every entry for its whole life, so this is most of its
+// memory after the ledger, and of the time a commit spends.
+//
+// Times come back in UTC, with the instant they had.
+type history struct {
+	logs    map[histKey]*historyLog
+	symbols symbols
+	text    arena
+	// lastEvent is the event id most recently put in the arena: the entries
+	// of one changeset share it.
+	lastEvent    string
+	lastEventRef textRef
+}
+
+type histKey struct {
+	account string
+	kind    record.Kind
+	id      string
+}
+
+// historyLog is the history of one record, in chunks that are never copied
+// once full (appending to one long slice would copy it all at each growth).
+type historyLog struct {
+	chunks [][]entry
+	n      int
+}
+
+// Chunk sizes of a historyLog: most records have a short history.
+const (
+	firstHistoryChunk = 4
+	maxHistoryChunk   = 256
+)
+
+// entry is a record.HistoryEntry without its record (the key of its log)
+// and its Seq (its position in the log, from 1).
+type entry struct {
+	sec                                        int64
+	nsec                                       int32
+	workflowID, actorID, step, userID, outcome symbol
+	eventID, detail                            textRef
+}
+
+func newHistory() history {
+	return history{logs: map[histKey]*historyLog{}, symbols: newSymbols()}
+}
+
+// append adds e at the end of its record's log, with the next Seq.
+func (h *history) append(e *record.HistoryEntry) {
+	k := histKey{e.AccountID, e.Kind, e.RecordID}
+	l := h.logs[k]
+	if l == nil {
+		l = &historyLog{}
+		h.logs[k] = l
+	}
+	if e.EventID != h.lastEvent || e.EventID == "" {
+		h.lastEvent, h.lastEventRef = e.EventID, h.text.add(e.EventID)
+	}
+	last := len(l.chunks) - 1
+	if last < 0 || len(l.chunks[last]) == cap(l.chunks[last]) {
+		l.chunks = append(l.chunks, make([]entry, 0, min(max(firstHistoryChunk, l.n), maxHistoryChunk)))
+		last++
+	}
+	l.chunks[last] = append(l.chunks[last], entry{
+		sec:        e.At.Unix(),
+		nsec:       int32(e.At.Nanosecond()),
+		workflowID: h.symbols.intern(e.WorkflowID),
+		actorID:    h.symbols.intern(e.ActorID),
+		step:       h.symbols.intern(e.Step),
+		userID:     h.symbols.intern(e.UserID),
+		outcome:    h.symbols.intern(string(e.Outcome)),
+		eventID:    h.lastEventRef,
+		detail:     h.text.add(e.Detail),
+	})
+	l.n++
+}
+
+// entries returns the log of a record, oldest first; none when it has none.
+func (h *history) entries(k histKey) []record.HistoryEntry {
+	l := h.logs[k]
+	if l == nil {
+		return nil
+	}
+	out := make([]record.HistoryEntry, 0, l.n)
+	for _, c := range l.chunks {
+		for _, e := range c {
+			out = append(out, record.HistoryEntry{
+				Seq:        int64(len(out) + 1),
+				AccountID:  k.account,
+				Kind:       k.kind,
+				RecordID:   k.id,
+				At:         time.Unix(e.sec, int64(e.nsec)).UTC(),
+				EventID:    h.text.get(e.eventID),
+				WorkflowID: h.symbols.get(e.workflowID),
+				ActorID:    h.symbols.get(e.actorID),
+				Step:       h.symbols.get(e.step),
+				UserID:     h.symbols.get(e.userID),
+				Outcome:    record.Outcome(h.symbols.get(e.outcome)),
+				Detail:     h.text.get(e.detail),
+			})
+		}
+	}
+	return out
+}
+
+// symbol stands for an interned string; 0 is "".
+type symbol uint32
+
+// symbols interns strings that repeat.
+type symbols struct {
+	ids  map[string]symbol
+	strs []string
+}
+
+func newSymbols() symbols {
+	return symbols{ids: map[string]symbol{}, strs: []string{""}}
+}
+
+func (s *symbols) intern(v string) symbol {
+	if v == "" {
+		return 0
+	}
+	if id, ok := s.ids[v]; ok {
+		return id
+	}
+	id := symbol(len(s.strs))
+	s.strs = append(s.strs, v)
+	s.ids[v] = id
+	return id
+}
+
+func (s *symbols) get(id symbol) string { return s.strs[id] }
+
+// arena keeps strings as bytes, in chunks the garbage collector does not
+// scan. A textRef names one.
+type arena struct{ chunks [][]byte }
+
+type textRef struct{ chunk, off, n uint32 }
+
+const arenaChunk = 64 << 10
+
+func (a *arena) add(s string) textRef {
+	if s == "" {
+		return textRef{}
+	}
+	last := len(a.chunks) - 1
+	if last < 0 || cap(a.chunks[last])-len(a.chunks[last]) < len(s) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(s))))
+		last++
+	}
+	off := len(a.chunks[last])
+	a.chunks[last] = append(a.chunks[last], s...)
+	return textRef{uint32(last), uint32(off), uint32(len(s))}
+}
+
+func (a *arena) get(r textRef) string {
+	if r.n == 0 {
+		return ""
+	}
+	return string(a.chunks[r.chunk][r.off : r.off+r.n])
+}
