@@ -75,7 +75,7 @@ func benchEvents(n int) []*event.Event {
 		a := r.IntN(benchAccounts)
 		ev := &event.Event{
 			ID: fmt.Sprintf("ev-%d", i), AccountID: fmt.Sprintf("acct-%d", a),
-			OccurredAt: t0.Add(time.Duration(i) * time.Millisecond),
+			OccurredAt:    t0.Add(time.Duration(i) * time.Millisecond),
 			OpportunityID: fmt.Sprintf("o-%d", r.IntN(benchOpps)),
 		}
 		switch i % 4 {
