@@ -31,6 +31,8 @@ var ErrFollowerLimit = errors.New("follower limit exceeded")
 
 // Reader is the read side of a store. Every read sees committed state.
 type Reader interface {
+	// Accounts returns every account loaded into the store, in order of id.
+	Accounts(ctx context.Context) ([]record.Account, error)
 	// Account returns the account, or ErrNotFound.
 	Account(ctx context.Context, id string) (record.Account, error)
 	// User returns the user of the account, or ErrNotFound (also for a

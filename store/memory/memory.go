@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,18 @@ var _ store.Store = (*Store)(nil)
 
 // Account implements store.Reader. Errors from reads are the bare store
 // sentinels, so that a miss costs no allocation; callers add context.
+func (s *Store) Accounts(_ context.Context) ([]record.Account, error) {
+	s.mu.RLock()
+	out := make([]record.Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, a)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b record.Account) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Account implements store.Reader.
 func (s *Store) Account(_ context.Context, id string) (record.Account, error) {
 	s.mu.RLock()
 	a, ok := s.accounts[id]

@@ -50,6 +50,41 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 // the caller (see New).
 func (s *Store) Close() error { return nil }
 
+// Accounts implements store.Reader: the global set of account ids, then
+// one pipelined GET per account; ids known only from commits (no account
+// was loaded) are left out.
+func (s *Store) Accounts(ctx context.Context) ([]record.Account, error) {
+	ids, err := s.client.SMembers(ctx, s.accountsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: reading accounts: %w", err)
+	}
+	slices.Sort(ids)
+	pipe := s.client.Pipeline()
+	cmds := make([]*goredis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.Get(ctx, s.keys(id).account())
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("redis store: reading accounts: %w", err)
+	}
+	out := make([]record.Account, 0, len(ids))
+	for i, c := range cmds {
+		b, err := c.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis store: reading account %q: %w", ids[i], err)
+		}
+		var a record.Account
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, fmt.Errorf("redis store: decoding account %q: %w", ids[i], err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 // Account implements store.Reader with one GET.
 func (s *Store) Account(ctx context.Context, id string) (record.Account, error) {
 	var a record.Account

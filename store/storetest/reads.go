@@ -11,6 +11,7 @@ import (
 
 func readCases() []testCase {
 	return []testCase{
+		{"Accounts", testAccounts},
 		{"Account", testAccount},
 		{"User", testUser},
 		{"UserOfAnotherAccount", testUserOfAnotherAccount},
@@ -47,6 +48,28 @@ func wantByContact(t *testing.T, s store.Store, account, contactID string, ids .
 	}
 	for _, o := range got {
 		wantOpp(t, "OpportunitiesByContact("+account+", "+contactID+")", o, getOpp(t, s, o.AccountID, o.ID))
+	}
+}
+
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if got, err := s.Accounts(ctx); err != nil || len(got) != 0 {
+		t.Errorf("Accounts of an empty store = %v, %v; want none", got, err)
+	}
+	d := loadFixture(t, s)
+	want := slices.Clone(d.Accounts)
+	slices.SortFunc(want, func(a, b record.Account) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	got, err := s.Accounts(ctx)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Accounts() = %+v, %v; want %+v", got, err, want)
 	}
 }
 
