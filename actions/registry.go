@@ -131,8 +131,8 @@ func (d *Decoder) Steps(n *yaml.Node, path string) []Step {
 // Step decodes one step: a mapping with exactly one key naming its kind.
 func (d *Decoder) Step(n *yaml.Node, path string) Step {
 	fields := d.Fields(n, path)
-	if fields == nil {
-		if n.Kind == yaml.MappingNode {
+	if len(fields) == 0 {
+		if n.Kind == yaml.MappingNode && len(n.Content) == 0 {
 			d.Errorf(n, path, "empty step; expected one of: %s", join(d.Registry.Names()))
 		}
 		return nil

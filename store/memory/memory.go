@@ -194,6 +194,9 @@ func (s *Store) Contact(_ context.Context, accountID, id string) (record.Contact
 // OpportunitiesByContact implements store.Reader. The results' slices are
 // shared with the store: see the package documentation.
 func (s *Store) OpportunitiesByContact(_ context.Context, accountID, contactID string) ([]record.Opportunity, error) {
+	if contactID == "" {
+		return nil, nil // opportunities without a contact are not indexed
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []record.Opportunity
@@ -412,7 +415,9 @@ func (s *Store) putOpportunity(p, o *record.Opportunity) {
 		*p = *o
 		p.Version = 1
 		s.opps[recKey{p.AccountID, p.ID}] = p
-		s.byContact.ReplaceOrInsert(contactKeyOf(p))
+		if p.ContactID != "" {
+			s.byContact.ReplaceOrInsert(contactKeyOf(p))
+		}
 		if p.IsStaleCandidate() {
 			s.stale.ReplaceOrInsert(staleKeyOf(p))
 		}
@@ -421,7 +426,7 @@ func (s *Store) putOpportunity(p, o *record.Opportunity) {
 	contactMoved := p.ContactID != o.ContactID
 	wasStale, isStale := p.IsStaleCandidate(), o.IsStaleCandidate()
 	staleMoved := wasStale != isStale || (isStale && !staleKeyOf(p).at.Equal(staleKeyOf(o).at))
-	if contactMoved {
+	if contactMoved && p.ContactID != "" {
 		s.byContact.Delete(contactKeyOf(p))
 	}
 	if staleMoved && wasStale {
@@ -430,7 +435,7 @@ func (s *Store) putOpportunity(p, o *record.Opportunity) {
 	version := p.Version + 1
 	*p = *o
 	p.Version = version
-	if contactMoved {
+	if contactMoved && p.ContactID != "" {
 		s.byContact.ReplaceOrInsert(contactKeyOf(p))
 	}
 	if staleMoved && isStale {
