@@ -1,6 +1,165 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/followflow/followflow/backend"
+	"github.com/followflow/followflow/record"
+	"github.com/followflow/followflow/store"
+)
+
+// backendFlags are the flags of every command that opens a backend.
+type backendFlags struct {
+	db, redisURL, prefix string
+	partitions           int
+	leaseTTL             time.Duration
+}
+
+func (f *backendFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.db, "db", backend.DefaultDBPath, "SQLite database file (the embedded default backend)")
+	fs.StringVar(&f.redisURL, "redis", "", "Redis URL (redis://host:port/db): store and queue in Redis instead of SQLite")
+	fs.StringVar(&f.prefix, "prefix", "followflow", "Redis key prefix")
+	fs.IntVar(&f.partitions, "partitions", 16, "queue partitions (the same for every worker and producer)")
+	fs.DurationVar(&f.leaseTTL, "lease-ttl", 10*time.Second, "partition lease duration: how soon a dead worker's partitions are taken over")
+}
+
+func (f *backendFlags) open(ctx context.Context) (*backend.Backend, error) {
+	return backend.Open(ctx, backend.Options{
+		RedisURL: f.redisURL, DBPath: f.db, Prefix: f.prefix,
+		Partitions: f.partitions, LeaseTTL: f.leaseTTL,
+	})
+}
+
+// envDefaults sets every flag the command line did not set from its
+// FOLLOWFLOW_* environment variable (--lease-ttl: FOLLOWFLOW_LEASE_TTL).
+func (e *env) envDefaults(c *cobra.Command) error {
+	var err error
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "FOLLOWFLOW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if f.Name == "redis" {
+			name = "FOLLOWFLOW_REDIS_URL"
+		}
+		if v := e.getenv(name); v != "" {
+			if serr := f.Value.Set(v); serr != nil {
+				err = usageError{fmt.Errorf("%s=%q: %w", name, v, serr)}
+			}
+		}
+	})
+	return err
+}
 
 // addServiceCommands adds the commands that need a durable backend.
-func (e *env) addServiceCommands(root *cobra.Command) {}
+func (e *env) addServiceCommands(root *cobra.Command) {
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return e.envDefaults(c) }
+	root.AddCommand(e.runCmd(), e.pushCmd(), e.loadCmd(), e.exportCmd(), e.followersCmd(), e.historyCmd(), e.dlqCmd())
+}
+
+// resolveAccount returns the account flag, or the store's only account.
+func resolveAccount(ctx context.Context, st store.Store, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	accounts, err := st.Accounts(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch len(accounts) {
+	case 1:
+		return accounts[0].ID, nil
+	case 0:
+		return "", fmt.Errorf("the store has no accounts yet: load a data file first (followflow load FILE)")
+	}
+	ids := make([]string, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.ID
+	}
+	return "", usageError{fmt.Errorf("the store has %d accounts (%s): choose one with --account", len(ids), strings.Join(ids, ", "))}
+}
+
+func (e *env) loadCmd() *cobra.Command {
+	var bf backendFlags
+	c := &cobra.Command{
+		Use:   "load FILE",
+		Short: "Import a data file (YAML or JSON) into the store",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ds, err := readData(args[0])
+			if err != nil {
+				return err
+			}
+			b, err := bf.open(c.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if err := b.Store.Load(c.Context(), ds); err != nil {
+				return fmt.Errorf("loading %s: %w", args[0], err)
+			}
+			fmt.Fprintf(e.stdout, "loaded %d account(s), %d user(s), %d opportunit(ies), %d contact(s) into %s\n",
+				len(ds.Accounts), len(ds.Users), len(ds.Opportunities), len(ds.Contacts), b.Name)
+			return nil
+		},
+	}
+	bf.register(c.Flags())
+	return c
+}
+
+func (e *env) exportCmd() *cobra.Command {
+	var bf backendFlags
+	c := &cobra.Command{
+		Use:   "export FILE",
+		Short: "Write the store's records to a data file (YAML or JSON by extension)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			b, err := bf.open(c.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			ds, err := b.Store.Export(c.Context())
+			if err != nil {
+				return err
+			}
+			if err := writeData(args[0], ds); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "exported %d account(s), %d user(s), %d opportunit(ies), %d contact(s) to %s\n",
+				len(ds.Accounts), len(ds.Users), len(ds.Opportunities), len(ds.Contacts), args[0])
+			return nil
+		},
+	}
+	bf.register(c.Flags())
+	return c
+}
+
+// recordFlags name one record with followers.
+type recordFlags struct {
+	account, opportunity, contact string
+}
+
+func (f *recordFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.account, "account", "", "account of the record (default: the store's only account)")
+	fs.StringVar(&f.opportunity, "opportunity", "", "opportunity id")
+	fs.StringVar(&f.contact, "contact", "", "contact id")
+}
+
+func (f *recordFlags) kindID() (record.Kind, string, error) {
+	switch {
+	case f.opportunity != "" && f.contact != "":
+		return "", "", usageError{fmt.Errorf("give --opportunity or --contact, not both")}
+	case f.opportunity != "":
+		return record.KindOpportunity, f.opportunity, nil
+	case f.contact != "":
+		return record.KindContact, f.contact, nil
+	}
+	return "", "", usageError{fmt.Errorf("name the record with --opportunity ID or --contact ID")}
+}

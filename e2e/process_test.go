@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/followflow/followflow/backend"
+	"github.com/followflow/followflow/internal/redistest"
+	"github.com/followflow/followflow/store"
+)
+
+// binary is the followflow command built once for the process tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "followflow-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "followflow")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/followflow")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building followflow:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a worker process.
+type proc struct {
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startWorker starts `followflow run` as a process.
+func startWorker(t *testing.T, o backend.Options, workflows, failpoint string) *proc {
+	t.Helper()
+	args := append([]string{"run", "--workflows", workflows, "--stale-interval", "-1s", "--consumers", "1", "--log-level", "debug"}, flags(o)...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "FOLLOWFLOW_FAILPOINT="+failpoint)
+	p := &proc{cmd: cmd, log: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("worker %d log (tail):\n%s", cmd.Process.Pid, tail(p.log.String(), 3000))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// stop sends SIGTERM and expects a prompt, clean exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Errorf("worker exited with %v after SIGTERM", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("worker did not stop within 5 s of SIGTERM")
+	}
+}
+
+func processedCount(st store.Store, ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if ok, err := st.Processed(context.Background(), "acme", id); err == nil && ok {
+			n++
+		}
+	}
+	return n
+}
+
+func waitCount(t *testing.T, st store.Store, ids []string, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for processedCount(st, ids) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d events processed after %v", n, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// seed loads tag data and pushes n tag events; it returns their ids.
+func seed(t *testing.T, b *backend.Backend, n, opps int, seedNo uint64) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := b.Store.Load(ctx, tagData(opps)); err != nil {
+		t.Fatal(err)
+	}
+	evs, bodies := tagEvents(n, opps, seedNo)
+	for i := 0; i < n; i += 100 {
+		j := min(i+100, n)
+		if err := b.Queue.Push(ctx, evs[i:j], bodies[i:j]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := make([]string, n)
+	for i, ev := range evs {
+		ids[i] = ev.ID
+	}
+	return ids
+}
+
+func checkFinal(t *testing.T, b *backend.Backend, n, opps int, seedNo uint64) {
+	t.Helper()
+	evs, _ := tagEvents(n, opps, seedNo)
+	got, err := b.Store.Export(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, got, sequential(t, loadWorkflows(t, tagWorkflows), tagData(opps), evs))
+	noDuplicateHistory(t, b.Store, got)
+}
+
+// TestCrashAfterCommitBeforeAck: a worker killed with SIGKILL right after a
+// commit and before its acknowledgement; another worker finishes; every
+// event is applied exactly once and nothing is lost.
+func TestCrashAfterCommitBeforeAck(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			const n, opps = 600, 20
+			o := k.options(t)
+			b := open(t, o)
+			ids := seed(t, b, n, opps, 11)
+			wf := writeFile(t, "wf.yaml", tagWorkflows)
+			a := startWorker(t, o, wf, "crash-after-commit:150")
+			select {
+			case err := <-a.done:
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+					t.Fatalf("worker A ended with %v, want killed by SIGKILL", err)
+				}
+				a.done <- err
+			case <-time.After(60 * time.Second):
+				t.Fatal("worker A did not reach its crash failpoint")
+			}
+			if got := processedCount(b.Store, ids); got < 150 || got == n {
+				t.Fatalf("after the crash %d events were processed, want 150..%d", got, n-1)
+			}
+			w := startWorker(t, o, wf, "")
+			waitProcessed(t, b.Store, "acme", ids, 60*time.Second)
+			w.stop(t)
+			checkFinal(t, b, n, opps, 11)
+			if !strings.Contains(w.log.String(), `"duplicate":true`) {
+				t.Errorf("worker B never saw the event A committed but did not acknowledge")
+			}
+		})
+	}
+}
+
+// TestFencingAfterStop: a worker stopped with SIGSTOP past its lease loses
+// its partitions to another worker; once resumed, its late commits are
+// refused; no event is applied twice and per-record order holds.
+func TestFencingAfterStop(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			const n, opps = 1500, 20
+			o := k.options(t)
+			b := open(t, o)
+			ids := seed(t, b, n, opps, 12)
+			wf := writeFile(t, "wf.yaml", tagWorkflows)
+			a := startWorker(t, o, wf, "delay-after-commit:4ms")
+			waitCount(t, b.Store, ids, 100, 30*time.Second)
+			a.cmd.Process.Signal(syscall.SIGSTOP)
+			stoppedAt := processedCount(b.Store, ids)
+			// Past A's lease (1 s), B takes its partitions over.
+			w := startWorker(t, o, wf, "delay-after-commit:4ms")
+			waitCount(t, b.Store, ids, stoppedAt+200, 30*time.Second)
+			a.cmd.Process.Signal(syscall.SIGCONT)
+			waitProcessed(t, b.Store, "acme", ids, 90*time.Second)
+			a.stop(t)
+			w.stop(t)
+			checkFinal(t, b, n, opps, 12)
+			if log := a.log.String(); !strings.Contains(log, "lease lost") {
+				t.Errorf("worker A's late commits were not refused (no \"lease lost\" in its log)")
+			}
+		})
+	}
+}
+
+// TestRedisRestartMidStream: Redis (AOF everysec) restarts while workers
+// are busy; they reconnect and finish; nothing is lost or applied twice.
+func TestRedisRestartMidStream(t *testing.T) {
+	t.Parallel()
+	const n, opps = 1500, 20
+	srv := redistest.Start(t, redistest.WithAOF())
+	o := backend.Options{RedisURL: "redis://" + srv.Addr(), Prefix: "followflow", LeaseTTL: time.Second}
+	b := open(t, o)
+	ids := seed(t, b, n, opps, 13)
+	wf := writeFile(t, "wf.yaml", tagWorkflows)
+	w1 := startWorker(t, o, wf, "delay-after-commit:2ms")
+	w2 := startWorker(t, o, wf, "delay-after-commit:2ms")
+	waitCount(t, b.Store, ids, 200, 30*time.Second)
+	srv.Stop()
+	time.Sleep(500 * time.Millisecond)
+	srv.Restart()
+	waitProcessed(t, b.Store, "acme", ids, 90*time.Second)
+	w1.stop(t)
+	w2.stop(t)
+	checkFinal(t, b, n, opps, 13)
+}

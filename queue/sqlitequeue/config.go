@@ -1,0 +1,73 @@
+package sqlitequeue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/followflow/followflow/queue"
+)
+
+// MaxPartitions bounds Config.Partitions.
+const MaxPartitions = 4096
+
+// Config tunes a Queue. The zero value is usable: New applies WithDefaults.
+type Config struct {
+	// Partitions is the number of partitions. It is fixed when the queue's
+	// tables are created: New refuses a file created with another number,
+	// since that would move records to other partitions. Default
+	// queue.DefaultPartitions.
+	Partitions int
+
+	// LeaseTTL is how long a partition lease lasts without renewal: how soon
+	// the partitions of a dead consumer are taken over, and how long a
+	// consumer that stopped fetching still counts towards the fair share. A
+	// consumer renews its leases on every Fetch, Ack and DeadLetter, and at
+	// least every LeaseTTL/3 while it fetches, so a batch must be processed
+	// within LeaseTTL. Default 10s.
+	LeaseTTL time.Duration
+
+	// PollInterval is how often a blocked Fetch looks for rows pushed by
+	// another process sharing the file. Pushes through the same *Queue wake
+	// waiting consumers at once. Default 5ms.
+	PollInterval time.Duration
+
+	// WriteTx, when set, runs each write transaction of the queue: it must
+	// begin a transaction on the queue's database, run fn, and commit when
+	// fn returns nil or roll back otherwise. Pass the store's
+	// (*sqlite.Store).WithTx so that the store's and the queue's writes in
+	// one process take turns in Go instead of polling SQLite's write lock.
+	// Default: the queue's own, one write transaction at a time per Queue.
+	// Either way, every write transaction of the queue starts with a
+	// write, so it takes the write lock at once, waiting under the
+	// connection's busy_timeout, even when BEGIN is DEFERRED.
+	WriteTx func(ctx context.Context, fn func(tx *sql.Tx) error) error
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Partitions == 0 {
+		c.Partitions = queue.DefaultPartitions
+	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 10 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 5 * time.Millisecond
+	}
+	return c
+}
+
+// Validate reports the first field of c that holds a bad value.
+func (c Config) Validate() error {
+	switch {
+	case c.Partitions < 1 || c.Partitions > MaxPartitions:
+		return fmt.Errorf("sqlitequeue config: Partitions %d is not between 1 and %d", c.Partitions, MaxPartitions)
+	case c.LeaseTTL < 10*time.Millisecond:
+		return fmt.Errorf("sqlitequeue config: LeaseTTL %v is shorter than 10ms", c.LeaseTTL)
+	case c.PollInterval <= 0:
+		return fmt.Errorf("sqlitequeue config: PollInterval %v is not positive", c.PollInterval)
+	}
+	return nil
+}
