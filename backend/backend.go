@@ -67,7 +67,12 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", o.DBPath, err)
 	}
-	q, err := sqlitequeue.New(ctx, st.DB(), sqlitequeue.Config{Partitions: o.Partitions, LeaseTTL: o.LeaseTTL})
+	q, err := sqlitequeue.New(ctx, st.DB(), sqlitequeue.Config{
+		Partitions: o.Partitions, LeaseTTL: o.LeaseTTL,
+		// The queue's writes take turns with the store's in this process
+		// instead of polling for SQLite's write lock.
+		WriteTx: st.WithTx,
+	})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("opening the queue in %s: %w", o.DBPath, err)
