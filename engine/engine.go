@@ -179,11 +179,27 @@ func newTrace(ev *event.Event) *trace.Event {
 }
 
 func (e *Engine) runOnce(ctx context.Context, p *proc, set *workflow.Set, ev *event.Event, fence *store.Fence) (Result, error) {
-	t := &p.tx
-	t.reset(ctx, e.cfg.Store, ev.AccountID)
-	a, err := applyEffects(t, ev)
+	res, cs, err := e.prepare(ctx, p, e.cfg.Store, set, ev, fence)
 	if err != nil {
 		return Result{}, err
+	}
+	if err := e.cfg.Store.Commit(ctx, cs); err != nil {
+		return Result{}, err
+	}
+	if e.cfg.OnCommit != nil {
+		e.cfg.OnCommit(cs)
+	}
+	return res, nil
+}
+
+// prepare applies the event and runs its workflows against st, and returns
+// the changeset to commit (valid until p is used again).
+func (e *Engine) prepare(ctx context.Context, p *proc, st store.Store, set *workflow.Set, ev *event.Event, fence *store.Fence) (Result, *store.Changeset, error) {
+	t := &p.tx
+	t.reset(ctx, st, ev.AccountID)
+	a, err := applyEffects(t, ev)
+	if err != nil {
+		return Result{}, nil, err
 	}
 	var res Result
 	if e.cfg.Trace {
@@ -193,18 +209,12 @@ func (e *Engine) runOnce(ctx context.Context, p *proc, set *workflow.Set, ev *ev
 	res.Workflows = len(p.matched)
 	if len(p.matched) > 0 || res.Trace != nil {
 		if err := e.runWorkflows(ctx, p, set, ev, a, res.Trace); err != nil {
-			return Result{}, err
+			return Result{}, nil, err
 		}
 	}
 	cs := t.changeset(ev.ID, fence)
 	cs.ProcessedAt = e.cfg.Clock()
-	if err := e.cfg.Store.Commit(ctx, cs); err != nil {
-		return Result{}, err
-	}
-	if e.cfg.OnCommit != nil {
-		e.cfg.OnCommit(cs)
-	}
-	return res, nil
+	return res, cs, nil
 }
 
 func (e *Engine) runWorkflows(ctx context.Context, p *proc, set *workflow.Set, ev *event.Event, a applied, tr *trace.Event) error {

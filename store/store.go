@@ -153,3 +153,13 @@ func (cs *Changeset) Reset() {
 func (cs *Changeset) Empty() bool {
 	return cs.EventID == "" && len(cs.Opportunities) == 0 && len(cs.Contacts) == 0 && len(cs.History) == 0
 }
+
+// BatchCommitter is implemented by stores that can commit many changesets
+// in one round trip (one SQLite transaction, one Redis pipeline). Each
+// changeset is still applied all or nothing, in order, each seeing the ones
+// before it: errs[i] is what Commit(css[i]) would have returned at that
+// point. err reports a failure of the batch itself (nothing is known to be
+// committed then; the caller re-runs every changeset).
+type BatchCommitter interface {
+	CommitBatch(ctx context.Context, css []*Changeset) (errs []error, err error)
+}

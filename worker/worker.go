@@ -195,7 +195,10 @@ func (w *Worker) consume(ctx context.Context, c queue.Consumer, id string) error
 	return nil
 }
 
-// handle processes a batch in order and acknowledges what was committed.
+// handle processes a batch in order and acknowledges what was committed:
+// the valid events go to the engine together (one commit round trip); an
+// event the batch could not commit is then handled alone, with retries, in
+// order.
 func (w *Worker) handle(ctx context.Context, c queue.Consumer, b *queue.Batch, log zerolog.Logger) error {
 	acks := make([]string, 0, len(b.Messages))
 	ack := func() error {
@@ -208,25 +211,54 @@ func (w *Worker) handle(ctx context.Context, c queue.Consumer, b *queue.Batch, l
 		acks = acks[:0]
 		return err
 	}
+	evs := make([]*event.Event, 0, len(b.Messages))
+	msgs := make([]queue.Message, 0, len(b.Messages))
 	for _, m := range b.Messages {
-		done, err := w.handleOne(ctx, c, b, m, log)
+		ev, err := event.Decode(m.Body, m.EnqueuedAt)
+		if err != nil {
+			if err := w.deadLetter(ctx, c, b, m, err.Error(), log); err != nil {
+				return errors.Join(err, ack())
+			}
+			continue
+		}
+		evs, msgs = append(evs, ev), append(msgs, m)
+	}
+	start := time.Now()
+	results := w.cfg.Engine.ProcessBatch(ctx, evs, &b.Fence)
+	took := time.Since(start) / time.Duration(max(1, len(evs)))
+	for i, r := range results {
+		switch {
+		case r.Err == nil:
+			if w.cfg.AfterCommit != nil {
+				w.cfg.AfterCommit(evs[i])
+			}
+			if w.cfg.Metrics != nil {
+				w.cfg.Metrics.Processed(evs[i], r.Result, took)
+			}
+			log.Debug().Str("event_id", evs[i].ID).Bool("duplicate", r.Duplicate).Int("workflows", r.Workflows).Msg("event processed")
+			acks = append(acks, msgs[i].ID)
+			continue
+		case errors.Is(r.Err, store.ErrFenced):
+			return errors.Join(fmt.Errorf("partition %d: %w", b.Partition, queue.ErrLeaseLost), ack())
+		case ctx.Err() != nil:
+			return errors.Join(ctx.Err(), ack())
+		}
+		// Not committed: handle it alone, with retries, in order.
+		done, err := w.handleOne(ctx, c, b, msgs[i], evs[i], log)
 		if err != nil {
 			return errors.Join(err, ack())
 		}
 		if done {
-			acks = append(acks, m.ID)
+			acks = append(acks, msgs[i].ID)
 		}
 	}
 	return ack()
 }
 
-// handleOne processes one message; done reports whether it must be
+// handleOne processes one message alone, retrying transient failures;
+// done reports whether it must be
 // acknowledged (dead-lettered messages are acknowledged by DeadLetter).
-func (w *Worker) handleOne(ctx context.Context, c queue.Consumer, b *queue.Batch, m queue.Message, log zerolog.Logger) (bool, error) {
-	ev, err := event.Decode(m.Body, m.EnqueuedAt)
-	if err != nil {
-		return false, w.deadLetter(ctx, c, b, m, err.Error(), log)
-	}
+func (w *Worker) handleOne(ctx context.Context, c queue.Consumer, b *queue.Batch, m queue.Message, ev *event.Event, log zerolog.Logger) (bool, error) {
 	log = log.With().Str("event_id", ev.ID).Str("event_type", ev.Type).Logger()
 	backoff := w.cfg.RetryBackoff
 	for attempt := 0; ; attempt++ {

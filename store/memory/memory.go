@@ -536,3 +536,15 @@ func (s *Store) Export(_ context.Context) (*record.Dataset, error) {
 	d.Sort()
 	return d, nil
 }
+
+var _ store.BatchCommitter = (*Store)(nil)
+
+// CommitBatch implements store.BatchCommitter by committing each changeset
+// in turn: in memory there is no round trip to save.
+func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]error, error) {
+	errs := make([]error, len(css))
+	for i, cs := range css {
+		errs[i] = s.Commit(ctx, cs)
+	}
+	return errs, nil
+}

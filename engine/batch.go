@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/record"
+	"github.com/followflow/followflow/store"
+)
+
+// BatchResult is the outcome of one event of a batch.
+type BatchResult struct {
+	Result
+	// Err is set when the event was not committed: the caller must not
+	// acknowledge it (store.ErrFenced: the lease is lost).
+	Err error
+}
+
+// ProcessBatch processes events in order with the effect of calling
+// Process (or ProcessFenced when fence is set) on each in turn, but when
+// the store commits in batches (store.BatchCommitter) it runs the events one
+// after another against a shared working set, each seeing the ones before
+// it, and commits their changesets in one round trip. An event whose commit
+// is refused for a conflict is then re-run alone on fresh state, in order;
+// one already processed is a duplicate. The results are in the order of
+// evs.
+func (e *Engine) ProcessBatch(ctx context.Context, evs []*event.Event, fence *store.Fence) []BatchResult {
+	results := make([]BatchResult, len(evs))
+	bc, ok := e.cfg.Store.(store.BatchCommitter)
+	if !ok || len(evs) == 1 {
+		for i, ev := range evs {
+			results[i].Result, results[i].Err = e.process(ctx, ev, fence)
+		}
+		return results
+	}
+	ov := &overlay{Store: e.cfg.Store, pending: make([]*store.Changeset, 0, len(evs))}
+	p := e.procs.Get().(*proc)
+	defer e.procs.Put(p)
+	set := e.set.Load()
+	owner := make([]int, 0, len(evs)) // owner[k]: the event of pending[k]
+	rerun := make([]bool, len(evs))
+	for i, ev := range evs {
+		if i > 0 && rerun[i-1] {
+			// An event that could not run here is re-run alone after the
+			// batch; the ones after it wait too, to keep their order.
+			rerun[i] = true
+			continue
+		}
+		if ov.processed(ev.AccountID, ev.ID) {
+			results[i].Result = e.duplicate(ev)
+			continue
+		}
+		res, cs, err := e.prepare(ctx, p, ov, set, ev, fence)
+		if err != nil {
+			rerun[i] = true
+			continue
+		}
+		ov.add(cs)
+		results[i].Result = res
+		owner = append(owner, i)
+	}
+	var errs []error
+	var batchErr error
+	if len(ov.pending) > 0 {
+		errs, batchErr = bc.CommitBatch(ctx, ov.pending)
+	}
+	for k, cs := range ov.pending {
+		i := owner[k]
+		switch {
+		case batchErr != nil:
+			rerun[i] = true
+		case errs[k] == nil:
+			if e.cfg.OnCommit != nil {
+				e.cfg.OnCommit(cs)
+			}
+		case errors.Is(errs[k], store.ErrAlreadyProcessed):
+			results[i].Result = e.duplicate(evs[i])
+		case errors.Is(errs[k], store.ErrFenced):
+			results[i] = BatchResult{Err: errs[k]}
+		default:
+			rerun[i] = true
+		}
+	}
+	for i, ev := range evs {
+		if rerun[i] {
+			results[i].Result, results[i].Err = e.process(ctx, ev, fence)
+		}
+	}
+	return results
+}
+
+// overlay is the working set of a batch: the store as it will be once the
+// batch's pending changesets are committed. Reads see pending writes;
+// Commit queues a copy of the changeset.
+type overlay struct {
+	store.Store
+	opps     map[recordKey]record.Opportunity
+	contacts map[recordKey]record.Contact
+	done     map[recordKey]bool
+	pending  []*store.Changeset
+}
+
+type recordKey struct{ account, id string }
+
+func (o *overlay) processed(account, id string) bool { return o.done[recordKey{account, id}] }
+
+// Opportunity implements store.Reader.
+func (o *overlay) Opportunity(ctx context.Context, account, id string) (record.Opportunity, error) {
+	if r, ok := o.opps[recordKey{account, id}]; ok {
+		return r, nil
+	}
+	return o.Store.Opportunity(ctx, account, id)
+}
+
+// Contact implements store.Reader.
+func (o *overlay) Contact(ctx context.Context, account, id string) (record.Contact, error) {
+	if r, ok := o.contacts[recordKey{account, id}]; ok {
+		return r, nil
+	}
+	return o.Store.Contact(ctx, account, id)
+}
+
+// OpportunitiesByContact implements store.Reader: the store's answer with
+// pending writes applied.
+func (o *overlay) OpportunitiesByContact(ctx context.Context, account, contactID string) ([]record.Opportunity, error) {
+	list, err := o.Store.OpportunitiesByContact(ctx, account, contactID)
+	if err != nil || len(o.opps) == 0 {
+		return list, err
+	}
+	out := list[:0:0]
+	for _, r := range list {
+		if p, ok := o.opps[recordKey{account, r.ID}]; ok {
+			r = p
+		}
+		if r.ContactID == contactID {
+			out = append(out, r)
+		}
+	}
+	for k, r := range o.opps {
+		if k.account == account && r.ContactID == contactID && !slices.ContainsFunc(out, func(x record.Opportunity) bool { return x.ID == r.ID }) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b record.Opportunity) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Processed implements store.Reader.
+func (o *overlay) Processed(ctx context.Context, account, id string) (bool, error) {
+	if o.done[recordKey{account, id}] {
+		return true, nil
+	}
+	return o.Store.Processed(ctx, account, id)
+}
+
+// Commit is never called: the batch commits the pending changesets.
+func (o *overlay) Commit(context.Context, *store.Changeset) error {
+	return errors.New("engine: commit on a batch overlay")
+}
+
+// add queues a copy of cs and applies it to the overlay's view.
+func (o *overlay) add(cs *store.Changeset) {
+	c := &store.Changeset{
+		AccountID: cs.AccountID, Fence: cs.Fence, EventID: cs.EventID, ProcessedAt: cs.ProcessedAt,
+		Reads:         slices.Clone(cs.Reads),
+		Opportunities: slices.Clone(cs.Opportunities),
+		Contacts:      slices.Clone(cs.Contacts),
+		History:       slices.Clone(cs.History),
+	}
+	o.pending = append(o.pending, c)
+	if o.opps == nil {
+		o.opps = map[recordKey]record.Opportunity{}
+		o.contacts = map[recordKey]record.Contact{}
+		o.done = map[recordKey]bool{}
+	}
+	for _, r := range c.Opportunities {
+		r.Version++
+		o.opps[recordKey{r.AccountID, r.ID}] = r
+	}
+	for _, r := range c.Contacts {
+		r.Version++
+		o.contacts[recordKey{r.AccountID, r.ID}] = r
+	}
+	if c.EventID != "" {
+		o.done[recordKey{c.AccountID, c.EventID}] = true
+	}
+}
