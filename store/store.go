@@ -59,15 +59,21 @@ type Store interface {
 	Reader
 
 	// Commit applies a changeset atomically: all of it or nothing. It
-	// returns ErrFenced when cs.Fence is older than the newest fence epoch
-	// committed for its account and partition (and otherwise records
-	// cs.Fence.Epoch as that newest), ErrAlreadyProcessed when cs.EventID is
-	// already in the account's ledger,
-	// ErrConflict when any version in cs.Reads or of a written record is not
-	// the stored one, and ErrFollowerLimit when a written record has more
-	// than record.MaxFollowers followers. On success each written record's
-	// version is bumped by one, history entries get their Seq, and the
-	// event id (if any) enters the ledger.
+	// checks, in this order, and returns the first failure: ErrFenced when
+	// cs.Fence is older than the newest fence epoch committed for its
+	// account and partition; ErrAlreadyProcessed when cs.EventID is already
+	// in the account's ledger; ErrConflict when any version in cs.Reads or
+	// of a written record is not the stored one (0: the record must not
+	// exist); ErrFollowerLimit when a written record has more than
+	// record.MaxFollowers followers. A refused commit records nothing, not
+	// even its fence epoch. On success each written record's version is
+	// bumped by one, history entries are appended with increasing Seq per
+	// record, the event id (if any) enters the ledger, and cs.Fence's epoch
+	// becomes the newest for its account and partition. Commit does not
+	// change cs, and may keep the slices of its records (callers never
+	// change a record's slices in place). A changeset that crosses accounts
+	// or writes one record twice is invalid and refused with an error that
+	// is none of these.
 	Commit(ctx context.Context, cs *Changeset) error
 
 	// History returns the history of one record, oldest first.
@@ -85,7 +91,8 @@ type Store interface {
 	// The dataset must have passed record.Dataset.Check.
 	Load(ctx context.Context, d *record.Dataset) error
 
-	// Export returns every record of the store, sorted (record.Dataset.Sort).
+	// Export returns every record of the store, sorted (record.Dataset.Sort),
+	// with Version zero.
 	Export(ctx context.Context) (*record.Dataset, error)
 
 	// Close releases the store's resources.
