@@ -65,7 +65,7 @@ Add/Remove Follower actions. Dry-run them with simulate before turning them on.`
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(e.validateCmd(), e.simulateCmd())
+	root.AddCommand(e.validateCmd(), e.simulateCmd(), e.benchCmd())
 	e.addServiceCommands(root)
 	return root
 }

@@ -31,6 +31,7 @@ func (e *env) runCmd() *cobra.Command {
 		httpAddr                string
 		logFormat, logLevel     string
 		workerID                string
+		traceLog                bool
 	)
 	c := &cobra.Command{
 		Use:   "run --workflows PATH",
@@ -62,7 +63,7 @@ the working directory holds store and queue.`,
 			}
 			defer b.Close()
 			m := metrics.New(b.Queue)
-			eng, err := engine.New(engine.Config{Store: b.Store, Logger: log, OnCommit: m.OnCommit}, set)
+			eng, err := engine.New(engine.Config{Store: b.Store, Logger: log, OnCommit: m.OnCommit, Trace: traceLog}, set)
 			if err != nil {
 				return err
 			}
@@ -103,6 +104,7 @@ the working directory holds store and queue.`,
 	fl.StringVar(&logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&workerID, "worker-id", "", "this worker's id in leases and logs (default: random)")
+	fl.BoolVar(&traceLog, "trace", false, "log each event's trace (as simulate --format json shows it) at debug level")
 	_ = c.MarkFlagRequired("workflows")
 	return c
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -62,16 +63,10 @@ func (e *Engine) ProcessBatch(ctx context.Context, evs []*event.Event, fence *st
 		results[i].Result = res
 		owner = append(owner, i)
 	}
-	var errs []error
-	var batchErr error
-	if len(ov.pending) > 0 {
-		errs, batchErr = bc.CommitBatch(ctx, ov.pending)
-	}
+	errs := e.commitWaves(ctx, bc, ov.pending)
 	for k, cs := range ov.pending {
 		i := owner[k]
 		switch {
-		case batchErr != nil:
-			rerun[i] = true
 		case errs[k] == nil:
 			if e.cfg.OnCommit != nil {
 				e.cfg.OnCommit(cs)
@@ -90,6 +85,83 @@ func (e *Engine) ProcessBatch(ctx context.Context, evs []*event.Event, fence *st
 		}
 	}
 	return results
+}
+
+// errDependency refuses a changeset built on one that was not committed.
+var errDependency = fmt.Errorf("built on a change that was not committed: %w", store.ErrConflict)
+
+// commitWaves commits the batch's changesets in waves: a changeset that
+// reads or writes a record an earlier changeset of the batch wrote waits for
+// the wave after that one, and is refused (ErrConflict) when that one was
+// not committed. Sending it in the same round trip would be unsafe: its
+// versions, counted on from the earlier change, could match a version that
+// another worker's commit produced meanwhile. Most batches touch each record
+// once and commit in one wave.
+func (e *Engine) commitWaves(ctx context.Context, bc store.BatchCommitter, css []*store.Changeset) []error {
+	type key struct {
+		kind        record.Kind
+		account, id string
+	}
+	errs := make([]error, len(css))
+	wave := make([]int, len(css))
+	dep := make([][]int, len(css)) // earlier changesets each depends on
+	lastWriter := map[key]int{}
+	waves := 0
+	for k, cs := range css {
+		touch := func(kk key) {
+			if w, ok := lastWriter[kk]; ok {
+				dep[k] = append(dep[k], w)
+				wave[k] = max(wave[k], wave[w]+1)
+			}
+		}
+		for _, r := range cs.Reads {
+			touch(key{r.Kind, r.AccountID, r.ID})
+		}
+		for _, o := range cs.Opportunities {
+			touch(key{record.KindOpportunity, o.AccountID, o.ID})
+		}
+		for _, c := range cs.Contacts {
+			touch(key{record.KindContact, c.AccountID, c.ID})
+		}
+		for _, o := range cs.Opportunities {
+			lastWriter[key{record.KindOpportunity, o.AccountID, o.ID}] = k
+		}
+		for _, c := range cs.Contacts {
+			lastWriter[key{record.KindContact, c.AccountID, c.ID}] = k
+		}
+		waves = max(waves, wave[k]+1)
+	}
+	send := make([]*store.Changeset, 0, len(css))
+	idx := make([]int, 0, len(css))
+	for w := range waves {
+		send, idx = send[:0], idx[:0]
+		for k, cs := range css {
+			if wave[k] != w {
+				continue
+			}
+			for _, d := range dep[k] {
+				if errs[d] != nil {
+					errs[k] = errDependency
+				}
+			}
+			if errs[k] == nil {
+				send, idx = append(send, cs), append(idx, k)
+			}
+		}
+		if len(send) == 0 {
+			continue
+		}
+		got, err := bc.CommitBatch(ctx, send)
+		for j, k := range idx {
+			switch {
+			case err != nil:
+				errs[k] = err
+			default:
+				errs[k] = got[j]
+			}
+		}
+	}
+	return errs
 }
 
 // overlay is the working set of a batch: the store as it will be once the

@@ -91,3 +91,59 @@ func TestProcessBatchEqualsOneByOne(t *testing.T) {
 		})
 	}
 }
+
+// externalWrite commits a change of its own (as another worker would)
+// right before the first batch commit.
+type externalWrite struct {
+	*memory.Store
+	before func()
+}
+
+func (x *externalWrite) CommitBatch(ctx context.Context, css []*store.Changeset) ([]error, error) {
+	if x.before != nil {
+		x.before()
+		x.before = nil
+	}
+	return x.Store.CommitBatch(ctx, css)
+}
+
+// TestBatchDoesNotCommitOnTopOfARefusedChange: a duplicate event in a batch
+// changes a record in the working set; the next event builds on that
+// change. Another worker's commit meanwhile brings the stored version to the
+// number the next event expects. The next event must not be committed over
+// it (the versions match by accident: the duplicate was never applied); it
+// is re-run on fresh state instead.
+func TestBatchDoesNotCommitOnTopOfARefusedChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t, batchWorkflows)
+	dup := tagEvent("dup", event.OpportunityTagApplied, "opp_1", "go")
+	dup.OccurredAt = t0
+	b.process(t, dup) // opp_1: tag go, u_a and u_b follow
+	rm := tagEvent("rm", event.OpportunityTagRemoved, "opp_1", "go")
+	rm.OccurredAt = t0
+	b.process(t, rm) // opp_1: no tag, u_b follows
+	ctx := context.Background()
+	other := &event.Event{ID: "other", Type: event.OpportunityTagApplied, AccountID: "acme", OpportunityID: "opp_1", Data: event.Data{Tag: "x"}, OccurredAt: t0}
+	st := &externalWrite{Store: b.st, before: func() {
+		// Another worker applies an event to opp_1: v3.
+		eng, _ := engine.New(engine.Config{Store: b.st}, b.eng.Workflows())
+		if _, err := eng.Process(ctx, other); err != nil {
+			t.Error(err)
+		}
+	}}
+	eng, err := engine.New(engine.Config{Store: st}, b.eng.Workflows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := *dup // redelivered: already processed, but it would change opp_1 again
+	off := tagEvent("off", event.OpportunityTagRemoved, "opp_1", "go")
+	off.OccurredAt = t0
+	res := eng.ProcessBatch(ctx, []*event.Event{&again, off}, nil)
+	if res[0].Err != nil || !res[0].Duplicate || res[1].Err != nil {
+		t.Fatalf("results = %+v", res)
+	}
+	o := b.opp(t, "opp_1")
+	if !slices.Equal(o.Tags, []string{"x"}) || !slices.Equal(o.Followers, []string{"u_b"}) {
+		t.Errorf("opp_1 tags %v followers %v; want [x] (the other worker's tag kept, go removed) and [u_b]", o.Tags, o.Followers)
+	}
+}

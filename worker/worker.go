@@ -235,7 +235,11 @@ func (w *Worker) handle(ctx context.Context, c queue.Consumer, b *queue.Batch, l
 			if w.cfg.Metrics != nil {
 				w.cfg.Metrics.Processed(evs[i], r.Result, took)
 			}
-			log.Debug().Str("event_id", evs[i].ID).Bool("duplicate", r.Duplicate).Int("workflows", r.Workflows).Msg("event processed")
+			l := log.Debug().Str("event_id", evs[i].ID).Bool("duplicate", r.Duplicate).Int("workflows", r.Workflows)
+			if r.Trace != nil {
+				l = l.Interface("trace", r.Trace)
+			}
+			l.Msg("event processed")
 			acks = append(acks, msgs[i].ID)
 			continue
 		case errors.Is(r.Err, store.ErrFenced):
