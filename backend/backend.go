@@ -15,6 +15,7 @@ import (
 	"github.com/followflow/followflow/queue/redisstream"
 	"github.com/followflow/followflow/queue/sqlitequeue"
 	"github.com/followflow/followflow/store"
+	"github.com/followflow/followflow/store/cache"
 	redisstore "github.com/followflow/followflow/store/redis"
 	"github.com/followflow/followflow/store/sqlite"
 )
@@ -43,7 +44,10 @@ type Options struct {
 // Backend is an open store and queue.
 type Backend struct {
 	// Name describes the backend for logs ("sqlite followflow.db").
-	Name  string
+	Name string
+	// Store reads records through a cache (store/cache): every commit
+	// checks the versions it read, so a copy another worker changed only
+	// costs a re-run. Users are cached for 5 seconds.
 	Store store.Store
 	Queue queue.Queue
 	close []func() error
@@ -77,7 +81,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		st.Close()
 		return nil, fmt.Errorf("opening the queue in %s: %w", o.DBPath, err)
 	}
-	return &Backend{Name: "sqlite " + o.DBPath, Store: st, Queue: q, close: []func() error{q.Close, st.Close}}, nil
+	return &Backend{Name: "sqlite " + o.DBPath, Store: cache.New(st, cache.Config{}), Queue: q, close: []func() error{q.Close, st.Close}}, nil
 }
 
 func openRedis(ctx context.Context, o Options) (*Backend, error) {
@@ -102,7 +106,7 @@ func openRedis(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, err
 	}
-	return &Backend{Name: "redis " + opts.Addr, Store: st, Queue: q, close: []func() error{q.Close, st.Close, client.Close}}, nil
+	return &Backend{Name: "redis " + opts.Addr, Store: cache.New(st, cache.Config{}), Queue: q, close: []func() error{q.Close, st.Close, client.Close}}, nil
 }
 
 // Close closes the queue, the store and their connections.

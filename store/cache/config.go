@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -64,7 +65,7 @@ func (c Config) Validate() error {
 	case c.UserTTL <= 0:
 		return fmt.Errorf("cache config: UserTTL must be positive, got %v", c.UserTTL)
 	case c.Clock == nil:
-		return fmt.Errorf("cache config: Clock is required")
+		return errors.New("cache config: Clock is required")
 	}
 	return nil
 }
