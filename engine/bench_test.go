@@ -19,7 +19,7 @@ const (
 	benchAccounts = 100
 	benchUsers    = 20  // per account
 	benchOpps     = 100 // per account
-	benchValues   = 10  // distinct stages and tags events use
+	benchValues   = 3   // distinct stages and tags events use
 )
 
 // benchWorkflows writes n workflows spread over the accounts: per account two
@@ -65,8 +65,10 @@ func benchData() *record.Dataset {
 }
 
 // benchEvents returns n decoded events: a quarter creations, a quarter
-// stage changes, a quarter tag changes (applied then removed), a quarter
-// owner activity.
+// stage changes, a quarter tag changes (applied or removed), a quarter
+// owner activity. Stages and tags are among the few that every account has
+// a workflow for from 1,000 workflows up, so that more workflows means more
+// workflows to skip, not more to run: what the index must make cheap.
 func benchEvents(n int) []*event.Event {
 	r := rand.New(rand.NewPCG(1, 2))
 	evs := make([]*event.Event, n)
@@ -85,7 +87,7 @@ func benchEvents(n int) []*event.Event {
 			ev.Type, ev.OpportunityID = event.OpportunityCreated, fmt.Sprintf("new-%d", created)
 			ev.Opportunity = &event.OpportunitySnapshot{Value: &value}
 		case 1:
-			ev.Type, ev.Data.ToStage = event.OpportunityStageChanged, fmt.Sprintf("Stage-%d", r.IntN(benchValues))
+			ev.Type, ev.Data.ToStage = event.OpportunityStageChanged, fmt.Sprintf("Stage-%d", 1+r.IntN(benchValues))
 		case 2:
 			ev.Type, ev.Data.Tag = event.OpportunityTagApplied, fmt.Sprintf("Tag-%d", r.IntN(benchValues))
 			if r.IntN(2) == 0 {

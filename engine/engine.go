@@ -112,6 +112,7 @@ type Result struct {
 
 // proc is the reusable state of one Process call.
 type proc struct {
+	applied applied
 	tx      tx
 	run     actions.Run
 	eval    conditions.Evaluator
@@ -130,15 +131,10 @@ func (e *Engine) ProcessFenced(ctx context.Context, ev *event.Event, fence store
 	return e.process(ctx, ev, &fence)
 }
 
+// process runs the event and commits it. There is no ledger look-up
+// before: the commit checks the ledger atomically anyway, and a duplicate
+// (rare: a redelivery) is only run in memory and then refused.
 func (e *Engine) process(ctx context.Context, ev *event.Event, fence *store.Fence) (Result, error) {
-	st := e.cfg.Store
-	done, err := st.Processed(ctx, ev.AccountID, ev.ID)
-	if err != nil {
-		return Result{}, fmt.Errorf("checking ledger for event %q: %w", ev.ID, err)
-	}
-	if done {
-		return e.duplicate(ev), nil
-	}
 	p := e.procs.Get().(*proc)
 	defer e.procs.Put(p)
 	set := e.set.Load()
@@ -197,8 +193,9 @@ func (e *Engine) runOnce(ctx context.Context, p *proc, set *workflow.Set, ev *ev
 func (e *Engine) prepare(ctx context.Context, p *proc, st store.Store, set *workflow.Set, ev *event.Event, fence *store.Fence) (Result, *store.Changeset, error) {
 	t := &p.tx
 	t.reset(ctx, st, ev.AccountID)
-	a, err := applyEffects(t, ev)
-	if err != nil {
+	a := &p.applied
+	var err error
+	if *a, err = applyEffects(t, ev); err != nil {
 		return Result{}, nil, err
 	}
 	var res Result
@@ -217,7 +214,7 @@ func (e *Engine) prepare(ctx context.Context, p *proc, st store.Store, set *work
 	return res, cs, nil
 }
 
-func (e *Engine) runWorkflows(ctx context.Context, p *proc, set *workflow.Set, ev *event.Event, a applied, tr *trace.Event) error {
+func (e *Engine) runWorkflows(ctx context.Context, p *proc, set *workflow.Set, ev *event.Event, a *applied, tr *trace.Event) error {
 	r := &p.run
 	r.Ctx, r.State, r.Event, r.Now, r.Eval, r.Trace = ctx, &p.tx, ev, e.cfg.Clock(), &p.eval, tr != nil
 	var contact *record.Contact
