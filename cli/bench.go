@@ -63,9 +63,24 @@ the throughput of engine and baseline at each point.`,
 			if format != "text" && format != "json" {
 				return usageError{fmt.Errorf("--format must be text or json, not %q", format)}
 			}
+			for _, f := range []struct {
+				name   string
+				v, min int
+			}{
+				{"accounts", w.Accounts, 1}, {"users", w.Users, 1}, {"opportunities", w.Opportunities, 1},
+				{"workflows", w.Workflows, 0}, {"events", w.Events, 1}, {"workers", cfg.Workers, 1},
+				{"batch", cfg.Batch, 1}, {"partitions", partitions, 1},
+			} {
+				if f.v < f.min {
+					return usageError{fmt.Errorf("--%s must be at least %d, not %d", f.name, f.min, f.v)}
+				}
+			}
+			if cfg.Rate < 0 {
+				return usageError{fmt.Errorf("--rate must not be negative")}
+			}
 			cfg.NoBaseline = noBaseline
 			cfg.Target = bench.Target{RedisURL: redisURL, Prefix: prefix, DBPath: db, Partitions: partitions, LeaseTTL: leaseTTL, Keep: keep}
-			if err := w.WithDefaults().Validate(); err != nil {
+			if err := w.Validate(); err != nil {
 				return usageError{err}
 			}
 			if err := cfg.WithDefaults().Validate(); err != nil {
@@ -202,6 +217,9 @@ temporary directory) or --store redis (--redis URL, keys under a fresh
 					return usageError{fmt.Errorf("--sizes: %q is not a positive integer", s)}
 				}
 				cfg.Sizes = append(cfg.Sizes, n)
+			}
+			if cfg.Stale < 1 || cfg.Accounts < 1 || cfg.Repeat < 1 {
+				return usageError{fmt.Errorf("--stale, --accounts and --repeat must be at least 1")}
 			}
 			cfg.Target = bench.Target{RedisURL: redisURL, Prefix: prefix, DBPath: db, Keep: keep}
 			if err := cfg.WithDefaults().Validate(); err != nil {

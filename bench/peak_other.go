@@ -1,0 +1,9 @@
+//go:build !linux
+
+package bench
+
+// resetPeakRSS cannot reset the peak on this system.
+func resetPeakRSS() bool { return false }
+
+// peakRSS is not measured on this system.
+func peakRSS() (int64, bool) { return 0, false }
