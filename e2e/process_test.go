@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -212,7 +213,7 @@ func TestFencingAfterStop(t *testing.T) {
 			wf := writeFile(t, "wf.yaml", tagWorkflows)
 			a := startWorker(t, o, wf, "delay-after-commit:4ms")
 			waitCount(t, b.Store, ids, 100, 30*time.Second)
-			a.cmd.Process.Signal(syscall.SIGSTOP)
+			stopOutsideWrite(t, a, o)
 			stoppedAt := processedCount(b.Store, ids)
 			// Past A's lease (1 s), B takes its partitions over.
 			w := startWorker(t, o, wf, "delay-after-commit:4ms")
@@ -227,6 +228,41 @@ func TestFencingAfterStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stopOutsideWrite stops the worker with SIGSTOP. On SQLite it makes sure
+// the worker is not stopped inside a write transaction: SQLite's own file
+// lock would then stop every other writer too, which is not the lease
+// scenario under test (and the reason a stopped SQLite writer stalls a
+// deployment until it resumes or dies).
+func stopOutsideWrite(t *testing.T, p *proc, o backend.Options) {
+	t.Helper()
+	if o.RedisURL != "" {
+		p.cmd.Process.Signal(syscall.SIGSTOP)
+		return
+	}
+	db, err := sql.Open("sqlite", "file:"+o.DBPath+"?_pragma=busy_timeout(200)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for try := 0; try < 100; try++ {
+		p.cmd.Process.Signal(syscall.SIGSTOP)
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+		if err == nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			return
+		}
+		conn.Close()
+		p.cmd.Process.Signal(syscall.SIGCONT)
+		time.Sleep(time.Duration(5+try) * time.Millisecond)
+	}
+	t.Fatal("could not stop the worker outside a write transaction")
 }
 
 // TestRedisRestartMidStream: Redis (AOF everysec) restarts while workers
