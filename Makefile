@@ -42,5 +42,5 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 lint: ## gofmt, go vet, staticcheck (installed on demand), go mod tidy check
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo 'gofmt would change the files above' && exit 1)
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2026.2.2 $(PKGS)
 	$(GO) mod tidy -diff

@@ -171,7 +171,7 @@ func decodeWorkflow(d *actions.Decoder, root *yaml.Node) *Workflow {
 	for _, f := range fields {
 		switch f.Key {
 		case "id":
-			w.ID, hasID = d.NonEmptyString(f.Value, "id")
+			w.ID, _ = d.NonEmptyString(f.Value, "id")
 			hasID = true
 		case "name":
 			w.Name, _ = d.String(f.Value, "name")
