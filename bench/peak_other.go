@@ -7,3 +7,6 @@ func resetPeakRSS() bool { return false }
 
 // peakRSS is not measured on this system.
 func peakRSS() (int64, bool) { return 0, false }
+
+// currentRSS is not measured on this system.
+func currentRSS() (int64, bool) { return 0, false }

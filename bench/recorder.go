@@ -17,8 +17,9 @@ type recorder struct {
 	base    time.Time
 	pushed  []atomic.Int64
 	applied []atomic.Int64
-	// done counts events applied or dead-lettered; complete is closed when
-	// it reaches len(applied).
+	// sent counts events pushed; done counts events applied or
+	// dead-lettered, and complete is closed when it reaches len(applied).
+	sent     atomic.Int64
 	done     atomic.Int64
 	dead     atomic.Int64
 	failed   atomic.Int64
@@ -44,6 +45,7 @@ func (r *recorder) push(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		r.pushed[i].Store(now)
 	}
+	r.sent.Add(int64(hi - lo))
 }
 
 // apply records that event i was applied at now; the first time only.

@@ -44,6 +44,10 @@ type Phase struct {
 	// "process".
 	PeakRSSBytes int64  `json:"peak_rss_bytes"`
 	PeakRSSScope string `json:"peak_rss_scope,omitempty"`
+	// StartRSSBytes is the resident set size when the phase started, after
+	// a garbage collection: mostly the generated workload the bench holds.
+	// PeakRSSBytes minus it is what the phase added.
+	StartRSSBytes int64 `json:"start_rss_bytes,omitempty"`
 }
 
 // LatencyMS is a latency summary in milliseconds.
@@ -209,6 +213,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		row("CPU µs/event (redis-server)", per(r.Engine), per(bp), 1, true)
 	}
 	row("peak RSS MiB", float64(r.Engine.PeakRSSBytes)/(1<<20), float64(bp.PeakRSSBytes)/(1<<20), 0, false)
+	if r.Engine.StartRSSBytes > 0 {
+		row("RSS at the start MiB (the workload)", float64(r.Engine.StartRSSBytes)/(1<<20), float64(bp.StartRSSBytes)/(1<<20), 0, false)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -34,8 +34,8 @@ type Config struct {
 	// CPUProfile, when set, receives a pprof CPU profile of the engine
 	// phase (from the first push to the last commit). Not with Sweep.
 	CPUProfile io.Writer
-	// StallTimeout aborts a phase in which no event was applied for this
-	// long. Default 30s.
+	// StallTimeout aborts a phase in which events wait and none was applied
+	// for this long. Default 30s.
 	StallTimeout time.Duration
 }
 
@@ -127,8 +127,11 @@ type phase struct {
 // measure pushes every event and waits until each is applied (rec is fed
 // by the phase's consumers), measuring time, CPU and memory.
 func (s *site) measure(ctx context.Context, cfg Config, n int, rec *recorder, ph phase) (Phase, error) {
-	runtime.GC()
+	// Return what earlier phases left to the system, so that the peak is
+	// this phase's.
+	debug.FreeOSMemory()
 	peakScoped := resetPeakRSS()
+	startRSS, _ := currentRSS()
 	cpu0, cpuOK := cpuTime()
 	srv0, srvOK := s.serverCPU(ctx)
 	if ph.profile != nil {
@@ -187,7 +190,8 @@ wait:
 		case <-tick.C:
 			done := rec.done.Load()
 			bar.set(int(done))
-			if done != last {
+			// Stalled: events are waiting and none was applied for a while.
+			if done != last || rec.sent.Load() <= done {
 				last, lastChange = done, time.Now()
 			} else if cfg.StallTimeout > 0 && time.Since(lastChange) > cfg.StallTimeout {
 				return Phase{}, fmt.Errorf("stalled: no event applied for %v (%d of %d applied or dead-lettered, %d transient failures)",
@@ -224,6 +228,7 @@ wait:
 		v := (srv1 - srv0).Seconds()
 		p.ServerCPUSeconds = &v
 	}
+	p.StartRSSBytes = startRSS
 	if rss, ok := peakRSS(); ok {
 		p.PeakRSSBytes = rss
 		p.PeakRSSScope = "process"

@@ -45,11 +45,11 @@ type StaleConfig struct {
 	// go.
 	Store  string
 	Target Target
-	// Sizes are the opportunity counts scanned at, ascending: the store
-	// grows from one to the next. Default DefaultStaleSizes.
+	// Sizes are the opportunity counts scanned at, ascending: one store is
+	// loaded for each. Default DefaultStaleSizes.
 	Sizes []int
-	// Stale is the number of stale opportunities, the same at every size
-	// (all among the first Sizes[0]). Default DefaultStale.
+	// Stale is the number of stale opportunities, the same ones at every
+	// size (all among the first Sizes[0]). Default DefaultStale.
 	Stale int
 	// Accounts spreads the opportunities; each account has one stale
 	// workflow (days: 14). Default DefaultStaleAccounts.
@@ -103,8 +103,7 @@ func (c StaleConfig) Validate() error {
 // StalePoint is the scan at one size.
 type StalePoint struct {
 	Opportunities int `json:"opportunities"`
-	// LoadSeconds is the time to load the opportunities added since the
-	// previous size.
+	// LoadSeconds is the time the store of this size took to load.
 	LoadSeconds float64 `json:"load_seconds"`
 	// ScanMS is the fastest of the timed scans: the scan's own cost, least
 	// disturbed by whatever else the machine does. ScanMedianMS and
@@ -140,80 +139,87 @@ var staleNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 // staleLoadChunk bounds the opportunities of one Store.Load call.
 const staleLoadChunk = 10_000
 
-// Stale loads opportunities up to each size and times the stale scan.
+// Stale loads one store per size and times the stale scan on each, the
+// scans of the different sizes taking turns, so that whatever else the
+// machine does disturbs them alike.
 func Stale(ctx context.Context, cfg StaleConfig) (rep *StaleReport, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	rep = &StaleReport{Store: cfg.Store, Where: "in memory", Stale: cfg.Stale, Accounts: cfg.Accounts, Repeat: cfg.Repeat, Target: StaleTarget, Machine: thisMachine()}
-	var st store.Store
-	if cfg.Store == StoreMemory {
-		st = memory.New()
-	} else {
+	var s *site
+	if cfg.Store != StoreMemory {
 		t := cfg.Target
 		if cfg.Store == StoreSQLite {
 			t.RedisURL = ""
 		}
-		s, err := openSite(ctx, t)
-		if err != nil {
+		if s, err = openSite(ctx, t); err != nil {
 			return nil, err
 		}
 		defer func() { err = errors.Join(err, s.close()) }()
-		b, err := s.openBackend(ctx, "", false)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { err = errors.Join(err, b.Close()) }()
-		st, rep.Where = b.Store, s.where()
+		rep.Where = s.where()
 	}
 	set, err := parseWorkflows(staleWorkflows(cfg.Accounts))
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(engine.Config{Store: st, Clock: func() time.Time { return staleNow }}, set)
-	if err != nil {
-		return nil, err
-	}
 	step := cfg.Sizes[0] / cfg.Stale
-	loaded := 0
-	for _, size := range cfg.Sizes {
-		start := time.Now()
-		bar := newProgress(cfg.Progress, "load "+shortCount(size), size-loaded)
-		for lo := loaded; lo < size; lo += staleLoadChunk {
-			d := staleData(cfg.Accounts, lo, min(lo+staleLoadChunk, size), step, cfg.Stale)
-			if err := st.Load(ctx, d); err != nil {
-				bar.finish()
-				return nil, fmt.Errorf("loading opportunities %d-%d: %w", lo, min(lo+staleLoadChunk, size)-1, err)
+	engines := make([]*engine.Engine, len(cfg.Sizes))
+	for i, size := range cfg.Sizes {
+		var st store.Store = memory.New()
+		if s != nil {
+			b, berr := s.openBackend(ctx, strconv.Itoa(size), false)
+			if berr != nil {
+				return nil, berr
 			}
-			bar.set(min(lo+staleLoadChunk, size) - loaded)
+			defer func() { err = errors.Join(err, b.Close()) }()
+			st = b.Store
+		}
+		start := time.Now()
+		bar := newProgress(cfg.Progress, "load "+shortCount(size), size)
+		for lo := 0; lo < size; lo += staleLoadChunk {
+			hi := min(lo+staleLoadChunk, size)
+			if err := st.Load(ctx, staleData(cfg.Accounts, lo, hi, step, cfg.Stale)); err != nil {
+				bar.finish()
+				return nil, fmt.Errorf("loading opportunities %d-%d: %w", lo, hi-1, err)
+			}
+			bar.set(hi)
 		}
 		bar.finish()
-		p := StalePoint{Opportunities: size, LoadSeconds: time.Since(start).Seconds()}
-		loaded = size
-		// One scan untimed (caches, lazily built state), and no garbage
-		// collection of the load's leftovers during the timed ones.
+		rep.Points = append(rep.Points, StalePoint{Opportunities: size, LoadSeconds: time.Since(start).Seconds()})
+		if engines[i], err = engine.New(engine.Config{Store: st, Clock: func() time.Time { return staleNow }}, set); err != nil {
+			return nil, err
+		}
+	}
+	// One untimed scan each (caches, lazily built state), and no garbage
+	// collection of the loads' leftovers during the timed ones.
+	for _, eng := range engines {
 		if _, err := eng.StaleEvents(ctx, staleNow); err != nil {
 			return nil, err
 		}
-		runtime.GC()
-		times := make([]time.Duration, cfg.Repeat)
-		for i := range times {
+	}
+	runtime.GC()
+	times := make([][]time.Duration, len(engines))
+	for range cfg.Repeat {
+		for i, eng := range engines {
 			t0 := time.Now()
 			evs, err := eng.StaleEvents(ctx, staleNow)
-			times[i] = time.Since(t0)
+			times[i] = append(times[i], time.Since(t0))
 			if err != nil {
 				return nil, err
 			}
-			p.Found = len(evs)
+			if len(evs) != cfg.Stale {
+				return nil, fmt.Errorf("the scan over %d opportunities found %d stale events, want %d", cfg.Sizes[i], len(evs), cfg.Stale)
+			}
+			rep.Points[i].Found = len(evs)
 		}
-		lat := Summarize(times)
-		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-		p.ScanMS, p.ScanMedianMS, p.ScanMaxMS = ms(times[0]), ms(lat.P50), ms(lat.Max)
-		if p.Found != cfg.Stale {
-			return nil, fmt.Errorf("the scan over %d opportunities found %d stale events, want %d", size, p.Found, cfg.Stale)
-		}
-		rep.Points = append(rep.Points, p)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for i := range rep.Points {
+		lat := Summarize(times[i])
+		p := &rep.Points[i]
+		p.ScanMS, p.ScanMedianMS, p.ScanMaxMS = ms(times[i][0]), ms(lat.P50), ms(lat.Max)
 	}
 	first, last := rep.Points[0], rep.Points[len(rep.Points)-1]
 	if first.ScanMS > 0 {

@@ -10,8 +10,8 @@ import (
 
 // Chart geometry, in SVG user units.
 const (
-	svgWidth, svgHeight                = 760, 460
-	svgLeft, svgRight, svgTop, svgBott = 90, 40, 100, 70
+	svgWidth, svgHeight                = 780, 510
+	svgLeft, svgRight, svgTop, svgBott = 90, 40, 124, 110
 )
 
 // WriteSVG draws the sweep: engine and baseline throughput (events/s)
@@ -24,13 +24,19 @@ func (sr *SweepReport) WriteSVG(w io.Writer) error {
 	type series struct {
 		name, color, dash string
 		values            []float64
+		ratios            []float64 // engine / baseline at each point, or nil
 	}
-	eng := series{name: "engine (worker: decode, process, commit, ack)", color: "#1f5fa8"}
-	base := series{name: "baseline (queue only, no engine)", color: "#d9730d", dash: "7 5"}
+	eng := series{name: "engine: decode, process, commit, ack (× baseline)", color: "#1f5fa8"}
+	base := series{name: "baseline: the queue alone, no engine", color: "#d9730d", dash: "7 5"}
 	hasBase := false
 	ymax := 0.0
 	for _, p := range sr.Points {
 		eng.values = append(eng.values, p.Engine.EventsPerSec)
+		if p.Ratio != nil {
+			eng.ratios = append(eng.ratios, p.Ratio.Throughput)
+		} else {
+			eng.ratios = append(eng.ratios, math.NaN())
+		}
 		ymax = math.Max(ymax, p.Engine.EventsPerSec)
 		if p.Baseline != nil {
 			hasBase = true
@@ -60,16 +66,19 @@ func (sr *SweepReport) WriteSVG(w io.Writer) error {
 	title := fmt.Sprintf("followflow bench on %s: throughput by %s", r.Backend, sweepLabel(sr.Param))
 	fmt.Fprintf(&b, `<text x="%d" y="28" font-size="17" font-weight="bold">%s</text>`+"\n", svgLeft, esc(title))
 	wl := r.Workload
-	sub := fmt.Sprintf("%s events (%s), %s workflows, %d accounts × %d opportunities",
-		group(float64(wl.Events), 0), wl.Mix, group(float64(wl.Workflows), 0), wl.Accounts, wl.OpportunitiesPerAccount)
-	fmt.Fprintf(&b, `<text x="%d" y="50" fill="#555">%s</text>`+"\n", svgLeft, esc(sub))
 	other := fmt.Sprintf("batch %d", r.Batch)
 	if sr.Param == SweepBatch {
 		other = fmt.Sprintf("%d workers", r.Workers)
 	}
-	setting := fmt.Sprintf("%s, %d partitions, %s; %s/%s, %d CPUs, %s", other, r.Partitions, paceText(r.Rate),
-		r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.GoVersion)
-	fmt.Fprintf(&b, `<text x="%d" y="68" fill="#555">%s</text>`+"\n", svgLeft, esc(setting))
+	for i, line := range []string{
+		fmt.Sprintf("%s events, %s workflows, %d accounts × %d opportunities; %s, %d partitions, %s",
+			group(float64(wl.Events), 0), group(float64(wl.Workflows), 0), wl.Accounts, wl.OpportunitiesPerAccount,
+			other, r.Partitions, paceText(r.Rate)),
+		"event mix " + wl.Mix,
+		fmt.Sprintf("%s/%s, %d CPUs, %s", r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.GoVersion),
+	} {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">%s</text>`+"\n", svgLeft, 52+18*i, esc(line))
+	}
 
 	// Grid and y axis.
 	for v := 0.0; v <= top+step/2; v += step {
@@ -103,7 +112,11 @@ func (sr *SweepReport) WriteSVG(w io.Writer) error {
 				continue
 			}
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"/>`+"\n", x(i), y(v), s.color)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="12" fill="%s">%s</text>`+"\n", x(i), y(v)-9, s.color, esc(group(v, 0)))
+			label := group(v, 0)
+			if s.ratios != nil && !math.IsNaN(s.ratios[i]) {
+				label += fmt.Sprintf(" (%.2f×)", s.ratios[i])
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="12" fill="%s">%s</text>`+"\n", x(i), y(v)-9, s.color, esc(label))
 		}
 	}
 	if hasBase {
@@ -111,21 +124,20 @@ func (sr *SweepReport) WriteSVG(w io.Writer) error {
 	}
 	line(eng)
 
-	// Legend, top left inside the plot.
-	lx, ly := float64(svgLeft+16), float64(svgTop+14)
+	// Legend, under the x axis.
 	items := []series{eng}
 	if hasBase {
 		items = append(items, base)
 	}
-	fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="310" height="%d" fill="#ffffff" fill-opacity="0.9" stroke="#ccc"/>`+"\n", lx-8, ly-12, 8+20*len(items))
-	for i, s := range items {
-		yy := ly + float64(20*i)
+	lx, ly := float64(svgLeft), float64(svgHeight-svgBott+66)
+	for _, s := range items {
 		dash := ""
 		if s.dash != "" {
 			dash = fmt.Sprintf(` stroke-dasharray="%s"`, s.dash)
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5"%s/>`+"\n", lx, yy, lx+28, yy, s.color, dash)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#222">%s</text>`+"\n", lx+36, yy+4, esc(s.name))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5"%s/>`+"\n", lx, ly, lx+28, ly, s.color, dash)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#222">%s</text>`+"\n", lx+36, ly+4, esc(s.name))
+		ly += 20
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())

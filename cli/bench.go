@@ -51,8 +51,9 @@ the throughput of engine and baseline at each point.`,
 		Example: `  followflow bench
   followflow bench --redis redis://127.0.0.1:6379/0 --workers 2
   followflow bench --rate 2000 --events 20000       # latency at 2,000 events/s
-  followflow bench --svg docs/bench-sqlite.svg --sweep workers=1,2,4
-  followflow bench --cpuprofile cpu.pprof --no-baseline && go tool pprof -top cpu.pprof`,
+  followflow bench --svg docs/bench-sqlite-workers.svg --sweep workers=1,2,4
+  followflow bench --cpuprofile cpu.pprof --no-baseline && go tool pprof -top -cum cpu.pprof
+  followflow bench stale --store sqlite`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
@@ -164,7 +165,7 @@ the throughput of engine and baseline at each point.`,
 	fl.StringVar(&format, "format", "text", "output format: text or json")
 	fl.StringVar(&svgPath, "svg", "", "run a sweep and draw engine and baseline throughput in this SVG file")
 	fl.StringVar(&sweep, "sweep", "workers=1,2,4", "with --svg: the setting and values to sweep, workers=N,... or batch=N,...")
-	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the engine phase to this file")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the engine phase (first push to last commit) to this file")
 	c.AddCommand(e.benchStaleCmd())
 	return c
 }
@@ -193,12 +194,13 @@ func (e *env) benchStaleCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "stale",
-		Short: "Time one stale scan over 100k and 1M opportunities with the same stale ones",
-		Long: `Loads opportunities into a fresh store (--sizes, default 100,000 then
-1,000,000), the same --stale of them (default 1,000) stale and the others
-recently active, and times engine.StaleEvents at each size: --repeat scans
-after an untimed one, reporting the fastest (the scan's own cost, least
-disturbed by the rest of the machine) and the median. The scan's cost must
+		Short: "Time the stale scan at 100k and 1M opportunities with the same stale ones",
+		Long: `Loads one fresh store for each of --sizes (default 100,000 and 1,000,000
+opportunities), each with the same --stale opportunities (default 1,000)
+stale and the others recently active, and times engine.StaleEvents on each:
+--repeat scans after an untimed one, the sizes taking turns, reporting the
+fastest (the scan's own cost, least disturbed by the rest of the machine)
+and the median. The scan's cost must
 follow the stale opportunities, not all of them: the target is
 1M <= 1.2x 100k.
 
@@ -242,7 +244,7 @@ temporary directory) or --store redis (--redis URL, keys under a fresh
 	fl.IntVar(&cfg.Stale, "stale", bench.DefaultStale, "stale opportunities (the same at every size)")
 	fl.IntVar(&cfg.Accounts, "accounts", bench.DefaultStaleAccounts, "accounts the opportunities are spread over (each with one stale workflow)")
 	fl.IntVar(&cfg.Repeat, "repeat", 11, "scans timed at each size, after an untimed one")
-	fl.StringVar(&db, "db", "", "with --store sqlite: database file to create (must not exist); default: a temporary directory")
+	fl.StringVar(&db, "db", "", "with --store sqlite: database file name; each size gets its own file, -<size> before the extension (they must not exist); default: a temporary directory")
 	fl.StringVar(&redisURL, "redis", "", "with --store redis: Redis URL")
 	fl.StringVar(&prefix, "prefix", "", "with --store redis: key prefix; no key may exist under it (default: followflow-bench- and random hex)")
 	fl.BoolVar(&keep, "keep", false, "keep the database file or Redis keys")
