@@ -2,6 +2,7 @@ package memory
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/followflow/followflow/record"
 )
@@ -117,10 +118,20 @@ func (h *history) entries(k histKey) []record.HistoryEntry {
 // symbol stands for an interned string; 0 is "".
 type symbol uint32
 
-// symbols interns strings that repeat.
+// symbols interns strings that repeat. recent remembers the symbols of
+// the strings interned last by the address of their bytes: the strings of
+// history entries (workflow ids, step names, outcomes) are mostly the very
+// same strings each time, so most look-ups skip hashing.
 type symbols struct {
-	ids  map[string]symbol
-	strs []string
+	ids    map[string]symbol
+	strs   []string
+	recent [64]recentSymbol
+}
+
+type recentSymbol struct {
+	data *byte
+	n    int
+	id   symbol
 }
 
 func newSymbols() symbols {
@@ -131,12 +142,20 @@ func (s *symbols) intern(v string) symbol {
 	if v == "" {
 		return 0
 	}
-	if id, ok := s.ids[v]; ok {
-		return id
+	data := unsafe.StringData(v)
+	slot := &s.recent[(uintptr(unsafe.Pointer(data))>>3)%uintptr(len(s.recent))]
+	// The address alone could be a new string's where an old one was:
+	// compare the contents too (free when the bytes are the same).
+	if slot.data == data && slot.n == len(v) && s.strs[slot.id] == v {
+		return slot.id
 	}
-	id := symbol(len(s.strs))
-	s.strs = append(s.strs, v)
-	s.ids[v] = id
+	id, ok := s.ids[v]
+	if !ok {
+		id = symbol(len(s.strs))
+		s.strs = append(s.strs, v)
+		s.ids[v] = id
+	}
+	*slot = recentSymbol{data: data, n: len(v), id: id}
 	return id
 }
 

@@ -41,3 +41,12 @@ func (l *ledger) has(k ledgerKey) bool {
 }
 
 func (l *ledger) add(k ledgerKey) { l.m[k] = struct{}{} }
+
+// addNew adds k and reports whether it was new, in one map probe.
+func (l *ledger) addNew(k ledgerKey) bool {
+	n := len(l.m)
+	l.m[k] = struct{}{}
+	return len(l.m) > n
+}
+
+func (l *ledger) remove(k ledgerKey) { delete(l.m, k) }

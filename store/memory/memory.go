@@ -297,20 +297,29 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 			return store.ErrFenced
 		}
 	}
-	if cs.EventID != "" && s.ledger.has(lk) {
+	// The ledger entry goes in now, in one map probe that also tells
+	// whether it was there; a refusal below takes it out again.
+	added := cs.EventID != "" && s.ledger.addNew(lk)
+	if cs.EventID != "" && !added {
 		return store.ErrAlreadyProcessed
+	}
+	refuse := func(err error) error {
+		if added {
+			s.ledger.remove(lk)
+		}
+		return err
 	}
 	for i := range cs.Reads {
 		r := &cs.Reads[i]
 		if s.version(r.Kind, r.AccountID, r.ID) != r.Version {
-			return store.ErrConflict
+			return refuse(store.ErrConflict)
 		}
 	}
 	for i := range cs.Opportunities {
 		o := &cs.Opportunities[i]
 		p := s.opps[recKey{o.AccountID, o.ID}]
 		if (p == nil && o.Version != 0) || (p != nil && p.Version != o.Version) {
-			return store.ErrConflict
+			return refuse(store.ErrConflict)
 		}
 		oldOpps = append(oldOpps, p)
 	}
@@ -318,27 +327,24 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 		c := &cs.Contacts[i]
 		p := s.contacts[recKey{c.AccountID, c.ID}]
 		if (p == nil && c.Version != 0) || (p != nil && p.Version != c.Version) {
-			return store.ErrConflict
+			return refuse(store.ErrConflict)
 		}
 		oldContacts = append(oldContacts, p)
 	}
 	for i := range cs.Opportunities {
 		if len(cs.Opportunities[i].Followers) > record.MaxFollowers {
-			return store.ErrFollowerLimit
+			return refuse(store.ErrFollowerLimit)
 		}
 	}
 	for i := range cs.Contacts {
 		if len(cs.Contacts[i].Followers) > record.MaxFollowers {
-			return store.ErrFollowerLimit
+			return refuse(store.ErrFollowerLimit)
 		}
 	}
 
 	// Write.
 	if cs.Fence != nil {
 		s.fences[fk] = max(s.fences[fk], cs.Fence.Epoch)
-	}
-	if cs.EventID != "" {
-		s.ledger.add(lk)
 	}
 	for i := range cs.Opportunities {
 		s.putOpportunity(oldOpps[i], &cs.Opportunities[i])
