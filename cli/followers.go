@@ -41,19 +41,11 @@ func (e *env) followersChangeCmd(verb string) *cobra.Command {
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " followers (by id or email)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			kind, id, err := rf.kindID()
-			if err != nil {
-				return err
-			}
-			b, err := bf.open(c.Context())
+			b, kind, id, account, err := openRecord(c.Context(), &bf, &rf)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			account, err := resolveAccount(c.Context(), b.Store, rf.account)
-			if err != nil {
-				return err
-			}
 			eng, err := engine.New(engine.Config{Store: b.Store}, nil)
 			if err != nil {
 				return err
@@ -99,20 +91,12 @@ func (e *env) followersListCmd() *cobra.Command {
 		Short: "List a record's followers in the order they were added",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			kind, id, err := rf.kindID()
-			if err != nil {
-				return err
-			}
-			b, err := bf.open(c.Context())
+			ctx := c.Context()
+			b, kind, id, account, err := openRecord(ctx, &bf, &rf)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			ctx := c.Context()
-			account, err := resolveAccount(ctx, b.Store, rf.account)
-			if err != nil {
-				return err
-			}
 			var followers []string
 			if kind == record.KindOpportunity {
 				o, err := b.Store.Opportunity(ctx, account, id)
@@ -164,19 +148,11 @@ func (e *env) historyCmd() *cobra.Command {
 		Short: "A record's follower history: who or which workflow, which event, when, outcome",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			kind, id, err := rf.kindID()
-			if err != nil {
-				return err
-			}
-			b, err := bf.open(c.Context())
+			b, kind, id, account, err := openRecord(c.Context(), &bf, &rf)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			account, err := resolveAccount(c.Context(), b.Store, rf.account)
-			if err != nil {
-				return err
-			}
 			h, err := b.Store.History(c.Context(), account, kind, id)
 			if err != nil {
 				return err

@@ -152,6 +152,26 @@ func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.contact, "contact", "", "contact id")
 }
 
+// openRecord opens the backend and names the record the flags give: its
+// kind, id and account (the store's only account when --account is not
+// given). The caller closes the backend.
+func openRecord(ctx context.Context, bf *backendFlags, rf *recordFlags) (*backend.Backend, record.Kind, string, string, error) {
+	kind, id, err := rf.kindID()
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	b, err := bf.open(ctx)
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	account, err := resolveAccount(ctx, b.Store, rf.account)
+	if err != nil {
+		b.Close()
+		return nil, "", "", "", err
+	}
+	return b, kind, id, account, nil
+}
+
 func (f *recordFlags) kindID() (record.Kind, string, error) {
 	switch {
 	case f.opportunity != "" && f.contact != "":
