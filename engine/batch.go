@@ -38,6 +38,10 @@ func (e *Engine) ProcessBatch(ctx context.Context, evs []*event.Event, fence *st
 		return results
 	}
 	ov := &overlay{Store: e.cfg.Store, pending: make([]*store.Changeset, 0, len(evs))}
+	if err := ov.prefetch(ctx, evs); err != nil {
+		// Not fatal: every read goes to the store instead.
+		e.cfg.Logger.Debug().Err(err).Msg("prefetching the batch's opportunities")
+	}
 	p := e.procs.Get().(*proc)
 	defer e.procs.Put(p)
 	set := e.set.Load()
@@ -169,6 +173,11 @@ func (e *Engine) commitWaves(ctx context.Context, bc store.BatchCommitter, css [
 // Commit queues a copy of the changeset.
 type overlay struct {
 	store.Store
+	// base and absent are what prefetch read: the opportunities of the
+	// batch's events as stored before the batch, and those that are not.
+	base   map[recordKey]record.Opportunity
+	absent map[recordKey]bool
+	// opps and contacts are the records as the pending changesets leave them.
 	opps     map[recordKey]record.Opportunity
 	contacts map[recordKey]record.Contact
 	done     map[recordKey]bool
@@ -179,10 +188,53 @@ type recordKey struct{ account, id string }
 
 func (o *overlay) processed(account, id string) bool { return o.done[recordKey{account, id}] }
 
+// prefetch reads the opportunities of the batch's events in one round
+// trip, when the store can (store.MultiReader).
+func (o *overlay) prefetch(ctx context.Context, evs []*event.Event) error {
+	mr, ok := o.Store.(store.MultiReader)
+	if !ok {
+		return nil
+	}
+	keys := make([]store.Key, 0, len(evs))
+	seen := make(map[recordKey]bool, len(evs))
+	for _, ev := range evs {
+		k := recordKey{ev.AccountID, ev.OpportunityID}
+		if ev.OpportunityID == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		keys = append(keys, store.Key{AccountID: ev.AccountID, ID: ev.OpportunityID})
+	}
+	if len(keys) < 2 {
+		return nil
+	}
+	opps, found, err := mr.ReadOpportunities(ctx, keys)
+	if err != nil {
+		return err
+	}
+	o.base = make(map[recordKey]record.Opportunity, len(keys))
+	o.absent = make(map[recordKey]bool)
+	for i, k := range keys {
+		if found[i] {
+			o.base[recordKey{k.AccountID, k.ID}] = opps[i]
+		} else {
+			o.absent[recordKey{k.AccountID, k.ID}] = true
+		}
+	}
+	return nil
+}
+
 // Opportunity implements store.Reader.
 func (o *overlay) Opportunity(ctx context.Context, account, id string) (record.Opportunity, error) {
-	if r, ok := o.opps[recordKey{account, id}]; ok {
+	k := recordKey{account, id}
+	if r, ok := o.opps[k]; ok {
 		return r, nil
+	}
+	if r, ok := o.base[k]; ok {
+		return r, nil
+	}
+	if o.absent[k] {
+		return record.Opportunity{}, store.ErrNotFound
 	}
 	return o.Store.Opportunity(ctx, account, id)
 }

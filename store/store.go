@@ -170,3 +170,16 @@ func (cs *Changeset) Empty() bool {
 type BatchCommitter interface {
 	CommitBatch(ctx context.Context, css []*Changeset) (errs []error, err error)
 }
+
+// Key names a record of an account.
+type Key struct {
+	AccountID string
+	ID        string
+}
+
+// MultiReader is implemented by stores that read many opportunities in one
+// round trip. found[i] reports whether keys[i] exists; when it does, opps[i]
+// is it, with its Version.
+type MultiReader interface {
+	ReadOpportunities(ctx context.Context, keys []Key) (opps []record.Opportunity, found []bool, err error)
+}

@@ -205,3 +205,60 @@ func (s *Store) Load(ctx context.Context, d *record.Dataset) error {
 
 // Close implements store.Store by closing the backend.
 func (s *Store) Close() error { return s.inner.Close() }
+
+var _ store.MultiReader = (*Store)(nil)
+
+// ReadOpportunities implements store.MultiReader: hits from the cache, the
+// misses from inner in one round trip when inner is a store.MultiReader
+// (one read each otherwise), cached as Opportunity caches them.
+func (s *Store) ReadOpportunities(ctx context.Context, keys []store.Key) ([]record.Opportunity, []bool, error) {
+	opps := make([]record.Opportunity, len(keys))
+	found := make([]bool, len(keys))
+	var missing []int
+	for i, key := range keys {
+		k := recKey{kindOpportunity, key.AccountID, key.ID}
+		sh := s.records.shard(key.ID)
+		if sh.opportunity(k, &opps[i]) {
+			sh.hits.Add(1)
+			found[i] = true
+			continue
+		}
+		sh.misses.Add(1)
+		missing = append(missing, i)
+	}
+	if len(missing) == 0 {
+		return opps, found, nil
+	}
+	stamp := s.epoch.Load()
+	mr, ok := s.inner.(store.MultiReader)
+	if !ok {
+		for _, i := range missing {
+			o, err := s.inner.Opportunity(ctx, keys[i].AccountID, keys[i].ID)
+			switch {
+			case err == nil:
+				opps[i], found[i] = o, true
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, nil, err
+			}
+		}
+	} else {
+		ask := make([]store.Key, len(missing))
+		for j, i := range missing {
+			ask[j] = keys[i]
+		}
+		got, ok, err := mr.ReadOpportunities(ctx, ask)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j, i := range missing {
+			opps[i], found[i] = got[j], ok[j]
+		}
+	}
+	for _, i := range missing {
+		if found[i] {
+			clipOpp(&opps[i])
+			s.records.shard(keys[i].ID).putOpportunity(recKey{kindOpportunity, keys[i].AccountID, keys[i].ID}, &opps[i], stamp)
+		}
+	}
+	return opps, found, nil
+}

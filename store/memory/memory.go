@@ -554,3 +554,19 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 	}
 	return errs, nil
 }
+
+var _ store.MultiReader = (*Store)(nil)
+
+// ReadOpportunities implements store.MultiReader under one read lock.
+func (s *Store) ReadOpportunities(_ context.Context, keys []store.Key) ([]record.Opportunity, []bool, error) {
+	opps := make([]record.Opportunity, len(keys))
+	found := make([]bool, len(keys))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i, k := range keys {
+		if p := s.opps[recKey{k.AccountID, k.ID}]; p != nil {
+			opps[i], found[i] = *p, true
+		}
+	}
+	return opps, found, nil
+}

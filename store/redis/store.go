@@ -284,3 +284,42 @@ func versionAndData(v, d any) (int64, string, error) {
 	}
 	return version, ds, nil
 }
+
+var _ store.MultiReader = (*Store)(nil)
+
+// ReadOpportunities implements store.MultiReader: one pipelined HMGET per
+// opportunity, one round trip in all.
+func (s *Store) ReadOpportunities(ctx context.Context, keys []store.Key) ([]record.Opportunity, []bool, error) {
+	opps := make([]record.Opportunity, len(keys))
+	found := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return opps, found, nil
+	}
+	pipe := s.client.Pipeline()
+	cmds := make([]*goredis.SliceCmd, len(keys))
+	for i, k := range keys {
+		if k.AccountID != "" {
+			cmds[i] = pipe.HMGet(ctx, s.keys(k.AccountID).opp(k.ID), "v", "d")
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, nil, fmt.Errorf("redis store: reading %d opportunities: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		if cmds[i] == nil {
+			continue
+		}
+		vals, err := cmds[i].Result()
+		if err != nil {
+			return nil, nil, readErr("opportunity", k.ID, err)
+		}
+		o, err := decodeOpp(vals[0], vals[1], k.AccountID, k.ID)
+		switch {
+		case err == nil:
+			opps[i], found[i] = o, true
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	return opps, found, nil
+}
