@@ -40,8 +40,6 @@ func (l *ledger) has(k ledgerKey) bool {
 	return ok
 }
 
-func (l *ledger) add(k ledgerKey) { l.m[k] = struct{}{} }
-
 // addNew adds k and reports whether it was new, in one map probe.
 func (l *ledger) addNew(k ledgerKey) bool {
 	n := len(l.m)
