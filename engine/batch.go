@@ -95,12 +95,13 @@ func (e *Engine) ProcessBatch(ctx context.Context, evs []*event.Event, fence *st
 var errDependency = fmt.Errorf("built on a change that was not committed: %w", store.ErrConflict)
 
 // commitWaves commits the batch's changesets in waves: a changeset that
-// reads or writes a record an earlier changeset of the batch wrote waits for
-// the wave after that one, and is refused (ErrConflict) when that one was
-// not committed. Sending it in the same round trip would be unsafe: its
-// versions, counted on from the earlier change, could match a version that
-// another worker's commit produced meanwhile. Most batches touch each record
-// once and commit in one wave.
+// reads or writes a record an earlier changeset of the batch read or wrote
+// waits for the wave after that one, and is refused (ErrConflict, to be
+// re-run in order) when that one was not committed. Sending it in the same
+// round trip would be unsafe: its versions, counted on from the earlier
+// change, could match a version that another worker's commit produced
+// meanwhile, and it could be applied before the earlier event's re-run.
+// Batches whose events touch distinct records commit in one wave.
 func (e *Engine) commitWaves(ctx context.Context, bc store.BatchCommitter, css []*store.Changeset) []error {
 	type key struct {
 		kind        record.Kind
@@ -109,11 +110,11 @@ func (e *Engine) commitWaves(ctx context.Context, bc store.BatchCommitter, css [
 	errs := make([]error, len(css))
 	wave := make([]int, len(css))
 	dep := make([][]int, len(css)) // earlier changesets each depends on
-	lastWriter := map[key]int{}
+	lastToucher := map[key]int{}
 	waves := 0
 	for k, cs := range css {
 		touch := func(kk key) {
-			if w, ok := lastWriter[kk]; ok {
+			if w, ok := lastToucher[kk]; ok {
 				dep[k] = append(dep[k], w)
 				wave[k] = max(wave[k], wave[w]+1)
 			}
@@ -127,11 +128,17 @@ func (e *Engine) commitWaves(ctx context.Context, bc store.BatchCommitter, css [
 		for _, c := range cs.Contacts {
 			touch(key{record.KindContact, c.AccountID, c.ID})
 		}
+		// Reads count too: an event whose commit fails is re-run after
+		// the batch, so a later event of a record it read must wait for
+		// it, or the two would be applied out of order.
+		for _, r := range cs.Reads {
+			lastToucher[key{r.Kind, r.AccountID, r.ID}] = k
+		}
 		for _, o := range cs.Opportunities {
-			lastWriter[key{record.KindOpportunity, o.AccountID, o.ID}] = k
+			lastToucher[key{record.KindOpportunity, o.AccountID, o.ID}] = k
 		}
 		for _, c := range cs.Contacts {
-			lastWriter[key{record.KindContact, c.AccountID, c.ID}] = k
+			lastToucher[key{record.KindContact, c.AccountID, c.ID}] = k
 		}
 		waves = max(waves, wave[k]+1)
 	}
