@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/followflow/followflow/record"
@@ -182,4 +183,53 @@ type Key struct {
 // is it, with its Version.
 type MultiReader interface {
 	ReadOpportunities(ctx context.Context, keys []Key) (opps []record.Opportunity, found []bool, err error)
+}
+
+// Check refuses a changeset that is invalid whatever is stored: one that
+// names a record, a read or a history entry of another account than
+// cs.AccountID, writes one record twice, or reads or has history of a kind
+// of record without followers. Backends call it first; its error is none
+// of the sentinels above.
+func (cs *Changeset) Check() error {
+	for i := range cs.Opportunities {
+		o := &cs.Opportunities[i]
+		if o.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q writes opportunity %q of account %q", cs.AccountID, o.ID, o.AccountID)
+		}
+		for j := range i {
+			if cs.Opportunities[j].ID == o.ID {
+				return fmt.Errorf("changeset writes opportunity %q twice", o.ID)
+			}
+		}
+	}
+	for i := range cs.Contacts {
+		c := &cs.Contacts[i]
+		if c.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q writes contact %q of account %q", cs.AccountID, c.ID, c.AccountID)
+		}
+		for j := range i {
+			if cs.Contacts[j].ID == c.ID {
+				return fmt.Errorf("changeset writes contact %q twice", c.ID)
+			}
+		}
+	}
+	for i := range cs.Reads {
+		r := &cs.Reads[i]
+		if r.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q reads %s %q of account %q", cs.AccountID, r.Kind, r.ID, r.AccountID)
+		}
+		if r.Kind != record.KindOpportunity && r.Kind != record.KindContact {
+			return fmt.Errorf("changeset reads %q of unknown kind %q", r.ID, r.Kind)
+		}
+	}
+	for i := range cs.History {
+		h := &cs.History[i]
+		if h.AccountID != cs.AccountID {
+			return fmt.Errorf("changeset of account %q has history for %s %q of account %q", cs.AccountID, h.Kind, h.RecordID, h.AccountID)
+		}
+		if h.Kind != record.KindOpportunity && h.Kind != record.KindContact {
+			return fmt.Errorf("changeset has history for %q of unknown kind %q", h.RecordID, h.Kind)
+		}
+	}
+	return nil
 }

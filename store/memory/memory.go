@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -274,7 +273,7 @@ func (s *Store) Close() error { return nil }
 // Commit takes ownership of the slices of the records in cs (it stores them
 // without copying) and does not change cs.
 func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
-	if err := checkChangeset(cs); err != nil {
+	if err := cs.Check(); err != nil {
 		return err
 	}
 	var lk ledgerKey
@@ -354,44 +353,6 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 	}
 	for i := range cs.History {
 		s.history.append(&cs.History[i])
-	}
-	return nil
-}
-
-// checkChangeset refuses a changeset that crosses accounts or writes a
-// record twice.
-func checkChangeset(cs *store.Changeset) error {
-	for i := range cs.Opportunities {
-		o := &cs.Opportunities[i]
-		if o.AccountID != cs.AccountID {
-			return fmt.Errorf("changeset of account %q writes opportunity %q of account %q", cs.AccountID, o.ID, o.AccountID)
-		}
-		for j := range i {
-			if cs.Opportunities[j].ID == o.ID {
-				return fmt.Errorf("changeset writes opportunity %q twice", o.ID)
-			}
-		}
-	}
-	for i := range cs.Contacts {
-		c := &cs.Contacts[i]
-		if c.AccountID != cs.AccountID {
-			return fmt.Errorf("changeset of account %q writes contact %q of account %q", cs.AccountID, c.ID, c.AccountID)
-		}
-		for j := range i {
-			if cs.Contacts[j].ID == c.ID {
-				return fmt.Errorf("changeset writes contact %q twice", c.ID)
-			}
-		}
-	}
-	for i := range cs.Reads {
-		if r := &cs.Reads[i]; r.AccountID != cs.AccountID {
-			return fmt.Errorf("changeset of account %q reads %s %q of account %q", cs.AccountID, r.Kind, r.ID, r.AccountID)
-		}
-	}
-	for i := range cs.History {
-		if h := &cs.History[i]; h.AccountID != cs.AccountID {
-			return fmt.Errorf("changeset of account %q has history for %s %q of account %q", cs.AccountID, h.Kind, h.RecordID, h.AccountID)
-		}
 	}
 	return nil
 }

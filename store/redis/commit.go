@@ -51,51 +51,14 @@ func (s *Store) Commit(ctx context.Context, cs *store.Changeset) error {
 	return commitErr(cs, err)
 }
 
-// checkChangeset refuses a changeset that has no account, crosses accounts,
-// writes a record twice or names a kind without followers.
+// checkChangeset refuses a changeset that has no account (its keys need
+// the account's hash tag) or is invalid (store.Changeset.Check).
 func checkChangeset(cs *store.Changeset) error {
 	if cs.AccountID == "" {
 		return errors.New("redis store: changeset has no account")
 	}
-	for i := range cs.Opportunities {
-		o := &cs.Opportunities[i]
-		if o.AccountID != cs.AccountID {
-			return fmt.Errorf("redis store: changeset of account %q writes opportunity %q of account %q", cs.AccountID, o.ID, o.AccountID)
-		}
-		for j := range i {
-			if cs.Opportunities[j].ID == o.ID {
-				return fmt.Errorf("redis store: changeset writes opportunity %q twice", o.ID)
-			}
-		}
-	}
-	for i := range cs.Contacts {
-		c := &cs.Contacts[i]
-		if c.AccountID != cs.AccountID {
-			return fmt.Errorf("redis store: changeset of account %q writes contact %q of account %q", cs.AccountID, c.ID, c.AccountID)
-		}
-		for j := range i {
-			if cs.Contacts[j].ID == c.ID {
-				return fmt.Errorf("redis store: changeset writes contact %q twice", c.ID)
-			}
-		}
-	}
-	for i := range cs.Reads {
-		r := &cs.Reads[i]
-		if r.AccountID != cs.AccountID {
-			return fmt.Errorf("redis store: changeset of account %q reads %s %q of account %q", cs.AccountID, r.Kind, r.ID, r.AccountID)
-		}
-		if r.Kind != record.KindOpportunity && r.Kind != record.KindContact {
-			return fmt.Errorf("redis store: changeset reads %q of unknown kind %q", r.ID, r.Kind)
-		}
-	}
-	for i := range cs.History {
-		h := &cs.History[i]
-		if h.AccountID != cs.AccountID {
-			return fmt.Errorf("redis store: changeset of account %q has history for %s %q of account %q", cs.AccountID, h.Kind, h.RecordID, h.AccountID)
-		}
-		if h.Kind != record.KindOpportunity && h.Kind != record.KindContact {
-			return fmt.Errorf("redis store: changeset has history for %q of unknown kind %q", h.RecordID, h.Kind)
-		}
+	if err := cs.Check(); err != nil {
+		return fmt.Errorf("redis store: %w", err)
 	}
 	return nil
 }

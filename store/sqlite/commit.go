@@ -25,29 +25,15 @@ func encodeChangeset(cs *store.Changeset) (*encoded, error) {
 		contacts: make([][]any, len(cs.Contacts)),
 		history:  make([][]any, len(cs.History)),
 	}
+	if err := cs.Check(); err != nil {
+		return nil, err
+	}
 	var err error
 	if e.processedAt, err = encodeTime("processed_at", cs.ProcessedAt); err != nil {
 		return nil, err
 	}
-	for i := range cs.Reads {
-		r := &cs.Reads[i]
-		if r.AccountID != cs.AccountID {
-			return nil, fmt.Errorf("changeset of account %q reads %s %q of account %q", cs.AccountID, r.Kind, r.ID, r.AccountID)
-		}
-		if r.Kind != record.KindOpportunity && r.Kind != record.KindContact {
-			return nil, fmt.Errorf("changeset reads %q of unknown kind %q", r.ID, r.Kind)
-		}
-	}
 	for i := range cs.Opportunities {
 		o := &cs.Opportunities[i]
-		if o.AccountID != cs.AccountID {
-			return nil, fmt.Errorf("changeset of account %q writes opportunity %q of account %q", cs.AccountID, o.ID, o.AccountID)
-		}
-		for j := range i {
-			if cs.Opportunities[j].ID == o.ID {
-				return nil, fmt.Errorf("changeset writes opportunity %q twice", o.ID)
-			}
-		}
 		e.overLimit = e.overLimit || len(o.Followers) > record.MaxFollowers
 		args, err := oppArgs(o)
 		if err != nil {
@@ -57,14 +43,6 @@ func encodeChangeset(cs *store.Changeset) (*encoded, error) {
 	}
 	for i := range cs.Contacts {
 		c := &cs.Contacts[i]
-		if c.AccountID != cs.AccountID {
-			return nil, fmt.Errorf("changeset of account %q writes contact %q of account %q", cs.AccountID, c.ID, c.AccountID)
-		}
-		for j := range i {
-			if cs.Contacts[j].ID == c.ID {
-				return nil, fmt.Errorf("changeset writes contact %q twice", c.ID)
-			}
-		}
 		e.overLimit = e.overLimit || len(c.Followers) > record.MaxFollowers
 		args, err := contactArgs(c)
 		if err != nil {
@@ -74,9 +52,6 @@ func encodeChangeset(cs *store.Changeset) (*encoded, error) {
 	}
 	for i := range cs.History {
 		h := &cs.History[i]
-		if h.AccountID != cs.AccountID {
-			return nil, fmt.Errorf("changeset of account %q writes history of %s %q of account %q", cs.AccountID, h.Kind, h.RecordID, h.AccountID)
-		}
 		at, err := encodeTime("at", h.At)
 		if err != nil {
 			return nil, fmt.Errorf("history of %s %q: %w", h.Kind, h.RecordID, err)
