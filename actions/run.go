@@ -52,10 +52,15 @@ type Run struct {
 // Reset prepares the run for a workflow, keeping its buffers.
 func (r *Run) Reset(workflowID string, opp *record.Opportunity, contact *record.Contact) {
 	r.WorkflowID = workflowID
-	r.Opportunity = opp
-	r.Contact = contact
-	r.envFresh = false
+	if r.Opportunity != opp || r.Contact != contact {
+		r.Opportunity = opp
+		r.Contact = contact
+		r.envFresh = false
+	}
 }
+
+// NewEvent prepares the run for an event: the environment is rebuilt.
+func (r *Run) NewEvent() { r.envFresh = false }
 
 // Env returns the environment for expressions, built from the current state
 // the first time it is needed after a change.

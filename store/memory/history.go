@@ -23,6 +23,10 @@ type history struct {
 	// of one changeset share it.
 	lastEvent    string
 	lastEventRef textRef
+	// lastKey and lastLog remember the record appended to last: the
+	// entries of one changeset are mostly of one record.
+	lastKey histKey
+	lastLog *historyLog
 }
 
 type histKey struct {
@@ -60,10 +64,14 @@ func newHistory() history {
 // append adds e at the end of its record's log, with the next Seq.
 func (h *history) append(e *record.HistoryEntry) {
 	k := histKey{e.AccountID, e.Kind, e.RecordID}
-	l := h.logs[k]
-	if l == nil {
-		l = &historyLog{}
-		h.logs[k] = l
+	l := h.lastLog
+	if l == nil || h.lastKey != k {
+		l = h.logs[k]
+		if l == nil {
+			l = &historyLog{}
+			h.logs[k] = l
+		}
+		h.lastKey, h.lastLog = k, l
 	}
 	if e.EventID != h.lastEvent || e.EventID == "" {
 		h.lastEvent, h.lastEventRef = e.EventID, h.text.add(e.EventID)
