@@ -96,7 +96,7 @@ func (c *consumer) Fetch(ctx context.Context, max int, block time.Duration) (*qu
 		if err := c.q.checkOpen(); err != nil {
 			return nil, err
 		}
-		wake := c.q.wake.wait()
+		wake := c.q.wake.Wait()
 		c.recoverAbandoned()
 		if now := time.Now(); !now.Before(c.rebalanceAt) || c.q.released.Load() != c.released {
 			if err := c.rebalance(ctx); err != nil {
@@ -500,7 +500,7 @@ func (c *consumer) rebalance(ctx context.Context) error {
 func (c *consumer) notifyReleased() {
 	c.q.released.Add(1)
 	c.released = c.q.released.Load()
-	c.q.wake.notify()
+	c.q.wake.Notify()
 }
 
 // Ack acknowledges messages of b under its lease: queue.ErrLeaseLost when

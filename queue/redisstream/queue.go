@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/internal/broadcast"
 	"github.com/followflow/followflow/queue"
 )
 
@@ -47,7 +48,7 @@ type Queue struct {
 	// and wake wakes its waiting consumers when that happens, so that they
 	// take those partitions at once rather than at their next rebalance.
 	released atomic.Uint64
-	wake     signal
+	wake     broadcast.Signal
 
 	closeOnce sync.Once
 }
@@ -85,7 +86,6 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Queu
 	_, blocking := client.(*goredis.Client)
 	q := &Queue{client: client, cfg: cfg, keys: k, blocking: blocking, routerDone: make(chan struct{})}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
-	q.wake.ch = make(chan struct{})
 	return q, nil
 }
 
@@ -402,23 +402,4 @@ func fieldsJSON(values map[string]any) []byte {
 		return []byte(fmt.Sprint(values))
 	}
 	return b
-}
-
-// signal wakes every goroutine waiting on the channel wait returned.
-type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (s *signal) wait() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ch
-}
-
-func (s *signal) notify() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	close(s.ch)
-	s.ch = make(chan struct{})
 }

@@ -61,7 +61,7 @@ func (c *consumer) Fetch(ctx context.Context, limit int, block time.Duration) (*
 		if err := c.q.checkOpen(); err != nil {
 			return nil, err
 		}
-		wake := c.q.wake.wait()
+		wake := c.q.wake.Wait()
 		now := time.Now()
 		if !now.Before(c.renewAt) || c.q.changes.Load() != c.changes {
 			if err := c.rebalance(ctx, now); err != nil {

@@ -73,7 +73,7 @@ func (q *Queue) Replay(ctx context.Context, ids []string) (int, error) {
 		return 0, fmt.Errorf("replaying dead letters: %w", err)
 	}
 	if n > 0 {
-		q.wake.notify()
+		q.wake.Notify()
 	}
 	return int(n), nil
 }

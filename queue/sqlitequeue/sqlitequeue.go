@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/internal/broadcast"
 	"github.com/followflow/followflow/queue"
 )
 
@@ -31,7 +32,7 @@ type Queue struct {
 	// or consumers came, went or handed leases back; changes counts the
 	// latter, so that they rebalance at once rather than at their next
 	// renewal.
-	wake    signal
+	wake    broadcast.Signal
 	changes atomic.Uint64
 	done    chan struct{}
 	closing sync.Once
@@ -53,7 +54,6 @@ func New(ctx context.Context, db *sql.DB, cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("creating the queue's tables: %w", err)
 	}
 	q := &Queue{db: db, cfg: cfg, wsem: make(chan struct{}, 1), done: make(chan struct{})}
-	q.wake.ch = make(chan struct{})
 	if err := q.stmts.prepare(ctx, db); err != nil {
 		return nil, fmt.Errorf("preparing the queue's statements: %w", err)
 	}
@@ -101,7 +101,7 @@ func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte
 	if err != nil {
 		return fmt.Errorf("pushing %d message(s): %w", len(bodies), err)
 	}
-	q.wake.notify()
+	q.wake.Notify()
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (q *Queue) Consumer(ctx context.Context, id string) (queue.Consumer, error)
 // changed, so that they rebalance.
 func (q *Queue) changed() {
 	q.changes.Add(1)
-	q.wake.notify()
+	q.wake.Notify()
 }
 
 // Close releases the queue's prepared statements and wakes its waiting
@@ -182,25 +182,6 @@ func (q *Queue) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
-}
-
-// signal wakes every goroutine waiting on the channel wait returned.
-type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (s *signal) wait() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ch
-}
-
-func (s *signal) notify() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	close(s.ch)
-	s.ch = make(chan struct{})
 }
 
 // idList returns ids, message or dead-letter ids, as a JSON array of
