@@ -20,7 +20,6 @@ type tx struct {
 	opps     []*oppEntry
 	contacts []*contactEntry
 	users    []userEntry
-	history  []record.HistoryEntry
 
 	// spareOpps and spareUsers keep entries of earlier events for reuse.
 	spareOpps  []*oppEntry
@@ -58,8 +57,6 @@ func (t *tx) reset(ctx context.Context, st store.Store, account string) {
 	t.contacts = t.contacts[:0]
 	clear(t.users)
 	t.users = t.users[:0]
-	clear(t.history)
-	t.history = t.history[:0]
 	t.cs.Reset()
 }
 
@@ -190,13 +187,18 @@ func (t *tx) SetFollowers(o *record.Opportunity, followers []string) {
 }
 
 // AddHistory implements actions.State.
-func (t *tx) AddHistory(h record.HistoryEntry) { t.history = append(t.history, h) }
+// The entries go straight into the changeset, which reset emptied.
+func (t *tx) AddHistory(h record.HistoryEntry) { t.cs.History = append(t.cs.History, h) }
 
 // changeset builds the commit: written records at the versions they were
 // read, the other records read as Reads, the history and the ledger entry.
 func (t *tx) changeset(eventID string, fence *store.Fence) *store.Changeset {
-	cs := &t.cs
-	cs.Reset()
+	cs := &t.cs // History: gathered by AddHistory since reset
+	cs.Reads = cs.Reads[:0]
+	clear(cs.Opportunities)
+	cs.Opportunities = cs.Opportunities[:0]
+	clear(cs.Contacts)
+	cs.Contacts = cs.Contacts[:0]
 	cs.AccountID, cs.EventID, cs.Fence = t.account, eventID, fence
 	for _, e := range t.opps {
 		if e.dirty {
@@ -212,6 +214,5 @@ func (t *tx) changeset(eventID string, fence *store.Fence) *store.Changeset {
 			cs.Reads = append(cs.Reads, store.Ref{Kind: record.KindContact, AccountID: t.account, ID: e.rec.ID, Version: e.rec.Version})
 		}
 	}
-	cs.History = append(cs.History, t.history...)
 	return cs
 }
