@@ -23,10 +23,6 @@ type history struct {
 	// of one changeset share it.
 	lastEvent    string
 	lastEventRef textRef
-	// lastKey and lastLog remember the record appended to last: the
-	// entries of one changeset are mostly of one record.
-	lastKey histKey
-	lastLog *historyLog
 }
 
 type histKey struct {
@@ -61,18 +57,18 @@ func newHistory() history {
 	return history{logs: map[histKey]*historyLog{}, symbols: newSymbols()}
 }
 
-// append adds e at the end of its record's log, with the next Seq.
-func (h *history) append(e *record.HistoryEntry) {
-	k := histKey{e.AccountID, e.Kind, e.RecordID}
-	l := h.lastLog
-	if l == nil || h.lastKey != k {
-		l = h.logs[k]
-		if l == nil {
-			l = &historyLog{}
-			h.logs[k] = l
-		}
-		h.lastKey, h.lastLog = k, l
+// log returns the log of a record, created empty if it has none.
+func (h *history) log(k histKey) *historyLog {
+	l := h.logs[k]
+	if l == nil {
+		l = &historyLog{}
+		h.logs[k] = l
 	}
+	return l
+}
+
+// appendTo adds e at the end of l, its record's log, with the next Seq.
+func (h *history) appendTo(l *historyLog, e *record.HistoryEntry) {
 	if e.EventID != h.lastEvent || e.EventID == "" {
 		h.lastEvent, h.lastEventRef = e.EventID, h.text.add(e.EventID)
 	}

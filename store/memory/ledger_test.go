@@ -11,13 +11,13 @@ func TestLedgerAgainstAMap(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	l := newLedger()
-	ref := map[ledgerKey]bool{}
-	var keys []ledgerKey
+	ref := map[hashKey]bool{}
+	var keys []hashKey
 	for i := range 20000 {
 		// Few distinct homes, many keys: long, wrapping runs.
 		// Homes near the end of the table (for every size up to 2^20), so
 		// that runs also wrap around to the start.
-		k := ledgerKey{1<<20 - 32 + uint64(r.IntN(64)), uint64(i)<<1 | 1}
+		k := hashKey{1<<20 - 32 + uint64(r.IntN(64)), uint64(i)<<1 | 1}
 		if r.IntN(3) == 0 && len(keys) > 0 {
 			k = keys[r.IntN(len(keys))]
 		}

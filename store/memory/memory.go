@@ -21,9 +21,11 @@ type Store struct {
 	accounts map[string]record.Account
 	users    map[recKey]record.User
 	// emails maps {account, lower-cased email} to a user id.
-	emails   map[recKey]string
-	opps     map[recKey]*record.Opportunity
-	contacts map[recKey]*record.Contact
+	emails map[recKey]string
+	// hash keys the records and the ledger (see hashKey).
+	hash     hasher
+	opps     table[oppSlot]
+	contacts table[contactSlot]
 
 	// byContact orders the opportunities of each (account, contact) by id.
 	byContact *btree.BTreeG[contactKey]
@@ -38,8 +40,21 @@ type Store struct {
 	fences map[fenceKey]int64
 }
 
-// recKey names a record (or a user, an email, a ledger entry) of an account.
+// recKey names a user or an email of an account.
 type recKey struct{ account, id string }
+
+// oppSlot is a stored opportunity with its history (nil until it has one),
+// so that a commit finds both in one look-up.
+type oppSlot struct {
+	rec  record.Opportunity
+	hist *historyLog
+}
+
+// contactSlot is a stored contact with its history, as oppSlot.
+type contactSlot struct {
+	rec  record.Contact
+	hist *historyLog
+}
 
 type fenceKey struct {
 	account   string
@@ -95,8 +110,9 @@ func New() *Store {
 		accounts:  map[string]record.Account{},
 		users:     map[recKey]record.User{},
 		emails:    map[recKey]string{},
-		opps:      map[recKey]*record.Opportunity{},
-		contacts:  map[recKey]*record.Contact{},
+		hash:      newHasher(),
+		opps:      newTable[oppSlot](),
+		contacts:  newTable[contactSlot](),
 		byContact: btree.NewG(btreeDegree, lessContactKey),
 		stale:     btree.NewG(btreeDegree, lessStaleKey),
 		ledger:    newLedger(),
@@ -165,13 +181,14 @@ func (s *Store) UserByEmail(_ context.Context, accountID, email string) (record.
 // Opportunity implements store.Reader. The result's slices are shared with
 // the store: see the package documentation.
 func (s *Store) Opportunity(_ context.Context, accountID, id string) (record.Opportunity, error) {
+	k := s.hash.key(accountID, id)
 	s.mu.RLock()
-	p := s.opps[recKey{accountID, id}]
+	p := s.opps.get(k)
 	if p == nil {
 		s.mu.RUnlock()
 		return record.Opportunity{}, store.ErrNotFound
 	}
-	o := *p
+	o := p.rec
 	s.mu.RUnlock()
 	return o, nil
 }
@@ -179,13 +196,14 @@ func (s *Store) Opportunity(_ context.Context, accountID, id string) (record.Opp
 // Contact implements store.Reader. The result's slices are shared with the
 // store: see the package documentation.
 func (s *Store) Contact(_ context.Context, accountID, id string) (record.Contact, error) {
+	k := s.hash.key(accountID, id)
 	s.mu.RLock()
-	p := s.contacts[recKey{accountID, id}]
+	p := s.contacts.get(k)
 	if p == nil {
 		s.mu.RUnlock()
 		return record.Contact{}, store.ErrNotFound
 	}
-	c := *p
+	c := p.rec
 	s.mu.RUnlock()
 	return c, nil
 }
@@ -214,7 +232,7 @@ func (s *Store) Processed(_ context.Context, accountID, eventID string) (bool, e
 	if eventID == "" {
 		return false, nil
 	}
-	k := s.ledger.key(accountID, eventID)
+	k := s.hash.key(accountID, eventID)
 	s.mu.RLock()
 	ok := s.ledger.has(k)
 	s.mu.RUnlock()
@@ -276,17 +294,28 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 	if err := cs.Check(); err != nil {
 		return err
 	}
-	var lk ledgerKey
+	// Hash every key before taking the lock; most changesets write one or
+	// two records.
+	var lk hashKey
 	if cs.EventID != "" {
-		lk = s.ledger.key(cs.AccountID, cs.EventID)
+		lk = s.hash.key(cs.AccountID, cs.EventID)
+	}
+	var oppKeyBuf [4]hashKey
+	var contactKeyBuf [2]hashKey
+	oppKeys, contactKeys := oppKeyBuf[:0], contactKeyBuf[:0]
+	for i := range cs.Opportunities {
+		oppKeys = append(oppKeys, s.hash.key(cs.AccountID, cs.Opportunities[i].ID))
+	}
+	for i := range cs.Contacts {
+		contactKeys = append(contactKeys, s.hash.key(cs.AccountID, cs.Contacts[i].ID))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	// Validate. Remember the stored records found so that writing does not
-	// look them up again; most changesets write one or two records.
-	var oppBuf [4]*record.Opportunity
-	var contactBuf [2]*record.Contact
+	// look them up again.
+	var oppBuf [4]*oppSlot
+	var contactBuf [2]*contactSlot
 	oldOpps, oldContacts := oppBuf[:0], contactBuf[:0]
 
 	var fk fenceKey
@@ -316,16 +345,16 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 	}
 	for i := range cs.Opportunities {
 		o := &cs.Opportunities[i]
-		p := s.opps[recKey{o.AccountID, o.ID}]
-		if (p == nil && o.Version != 0) || (p != nil && p.Version != o.Version) {
+		p := s.opps.get(oppKeys[i])
+		if (p == nil && o.Version != 0) || (p != nil && p.rec.Version != o.Version) {
 			return refuse(store.ErrConflict)
 		}
 		oldOpps = append(oldOpps, p)
 	}
 	for i := range cs.Contacts {
 		c := &cs.Contacts[i]
-		p := s.contacts[recKey{c.AccountID, c.ID}]
-		if (p == nil && c.Version != 0) || (p != nil && p.Version != c.Version) {
+		p := s.contacts.get(contactKeys[i])
+		if (p == nil && c.Version != 0) || (p != nil && p.rec.Version != c.Version) {
 			return refuse(store.ErrConflict)
 		}
 		oldContacts = append(oldContacts, p)
@@ -346,15 +375,47 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 		s.fences[fk] = max(s.fences[fk], cs.Fence.Epoch)
 	}
 	for i := range cs.Opportunities {
-		s.putOpportunity(oldOpps[i], &cs.Opportunities[i])
+		oldOpps[i] = s.putOpportunity(oppKeys[i], oldOpps[i], &cs.Opportunities[i])
 	}
 	for i := range cs.Contacts {
-		s.putContact(oldContacts[i], &cs.Contacts[i])
+		oldContacts[i] = s.putContact(contactKeys[i], oldContacts[i], &cs.Contacts[i])
 	}
 	for i := range cs.History {
-		s.history.append(&cs.History[i])
+		e := &cs.History[i]
+		s.history.appendTo(s.historyLog(e, cs, oldOpps, oldContacts), e)
 	}
 	return nil
+}
+
+// historyLog returns the log a history entry of cs goes to: that of the
+// record's slot when cs writes the record (found without a look-up),
+// created on the record's first entry. opps and contacts are the slots of
+// cs's records. The caller holds s.mu for writing.
+func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*oppSlot, contacts []*contactSlot) *historyLog {
+	var hist **historyLog
+	switch e.Kind {
+	case record.KindOpportunity:
+		for i := range cs.Opportunities {
+			if cs.Opportunities[i].ID == e.RecordID {
+				hist = &opps[i].hist
+				break
+			}
+		}
+	case record.KindContact:
+		for i := range cs.Contacts {
+			if cs.Contacts[i].ID == e.RecordID {
+				hist = &contacts[i].hist
+				break
+			}
+		}
+	}
+	if hist == nil {
+		return s.history.log(histKey{e.AccountID, e.Kind, e.RecordID})
+	}
+	if *hist == nil {
+		*hist = s.history.log(histKey{e.AccountID, e.Kind, e.RecordID})
+	}
+	return *hist
 }
 
 // version returns the stored version of a record, 0 when it is not stored.
@@ -362,34 +423,35 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 func (s *Store) version(kind record.Kind, accountID, id string) int64 {
 	switch kind {
 	case record.KindOpportunity:
-		if p := s.opps[recKey{accountID, id}]; p != nil {
-			return p.Version
+		if p := s.opps.get(s.hash.key(accountID, id)); p != nil {
+			return p.rec.Version
 		}
 	case record.KindContact:
-		if p := s.contacts[recKey{accountID, id}]; p != nil {
-			return p.Version
+		if p := s.contacts.get(s.hash.key(accountID, id)); p != nil {
+			return p.rec.Version
 		}
 	}
 	return 0
 }
 
-// putOpportunity stores o over p, its stored state (nil: none), with its
-// version bumped, and keeps the indexes in step. The caller holds s.mu for
-// writing.
-func (s *Store) putOpportunity(p, o *record.Opportunity) {
-	if p == nil {
-		p = new(record.Opportunity)
-		*p = *o
+// putOpportunity stores o, whose key is k, over slot, its stored state
+// (nil: none), with its version bumped, keeps the indexes in step, and
+// returns its slot. The caller holds s.mu for writing.
+func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) *oppSlot {
+	if slot == nil {
+		slot = &oppSlot{rec: *o}
+		p := &slot.rec
 		p.Version = 1
-		s.opps[recKey{p.AccountID, p.ID}] = p
+		s.opps.put(k, slot)
 		if p.ContactID != "" {
 			s.byContact.ReplaceOrInsert(contactKeyOf(p))
 		}
 		if p.IsStaleCandidate() {
 			s.stale.ReplaceOrInsert(staleKeyOf(p))
 		}
-		return
+		return slot
 	}
+	p := &slot.rec
 	contactMoved := p.ContactID != o.ContactID
 	wasStale, isStale := p.IsStaleCandidate(), o.IsStaleCandidate()
 	staleMoved := wasStale != isStale || (isStale && !staleKeyOf(p).at.Equal(staleKeyOf(o).at))
@@ -408,6 +470,7 @@ func (s *Store) putOpportunity(p, o *record.Opportunity) {
 	if staleMoved && isStale {
 		s.stale.ReplaceOrInsert(staleKeyOf(p))
 	}
+	return slot
 }
 
 // staleKeyOf is the key of o in the stale index. The time loses any
@@ -416,19 +479,20 @@ func staleKeyOf(o *record.Opportunity) staleKey {
 	return staleKey{o.LastOwnerActivityAt.Round(0), o.AccountID, o.ID, o}
 }
 
-// putContact stores c, whose stored state is old (nil: none), with its
-// version bumped. The caller holds s.mu for writing.
-func (s *Store) putContact(old, c *record.Contact) {
-	if old == nil {
-		p := new(record.Contact)
-		*p = *c
-		p.Version = 1
-		s.contacts[recKey{c.AccountID, c.ID}] = p
-		return
+// putContact stores c, whose key is k, over slot, its stored state (nil:
+// none), with its version bumped, and returns its slot. The caller holds
+// s.mu for writing.
+func (s *Store) putContact(k hashKey, slot *contactSlot, c *record.Contact) *contactSlot {
+	if slot == nil {
+		slot = &contactSlot{rec: *c}
+		slot.rec.Version = 1
+		s.contacts.put(k, slot)
+		return slot
 	}
-	version := old.Version + 1
-	*old = *c
-	old.Version = version
+	version := slot.rec.Version + 1
+	slot.rec = *c
+	slot.rec.Version = version
+	return slot
 }
 
 // Load implements store.Store. It copies what it keeps of d, so the caller
@@ -454,21 +518,23 @@ func (s *Store) Load(_ context.Context, d *record.Dataset) error {
 	}
 	for i := range d.Opportunities {
 		o := d.Opportunities[i].Clone()
-		old := s.opps[recKey{o.AccountID, o.ID}]
+		k := s.hash.key(o.AccountID, o.ID)
+		old := s.opps.get(k)
 		o.Version = 0
 		if old != nil {
-			o.Version = old.Version
+			o.Version = old.rec.Version
 		}
-		s.putOpportunity(old, &o)
+		s.putOpportunity(k, old, &o)
 	}
 	for i := range d.Contacts {
 		c := d.Contacts[i].Clone()
-		old := s.contacts[recKey{c.AccountID, c.ID}]
+		k := s.hash.key(c.AccountID, c.ID)
+		old := s.contacts.get(k)
 		c.Version = 0
 		if old != nil {
-			c.Version = old.Version
+			c.Version = old.rec.Version
 		}
-		s.putContact(old, &c)
+		s.putContact(k, old, &c)
 	}
 	return nil
 }
@@ -480,8 +546,8 @@ func (s *Store) Export(_ context.Context) (*record.Dataset, error) {
 	d := &record.Dataset{
 		Accounts:      make([]record.Account, 0, len(s.accounts)),
 		Users:         make([]record.User, 0, len(s.users)),
-		Opportunities: make([]record.Opportunity, 0, len(s.opps)),
-		Contacts:      make([]record.Contact, 0, len(s.contacts)),
+		Opportunities: make([]record.Opportunity, 0, s.opps.n),
+		Contacts:      make([]record.Contact, 0, s.contacts.n),
 	}
 	for _, a := range s.accounts {
 		d.Accounts = append(d.Accounts, a)
@@ -489,16 +555,16 @@ func (s *Store) Export(_ context.Context) (*record.Dataset, error) {
 	for _, u := range s.users {
 		d.Users = append(d.Users, u)
 	}
-	for _, p := range s.opps {
-		o := p.Clone()
+	s.opps.all(func(p *oppSlot) {
+		o := p.rec.Clone()
 		o.Version = 0
 		d.Opportunities = append(d.Opportunities, o)
-	}
-	for _, p := range s.contacts {
-		c := p.Clone()
+	})
+	s.contacts.all(func(p *contactSlot) {
+		c := p.rec.Clone()
 		c.Version = 0
 		d.Contacts = append(d.Contacts, c)
-	}
+	})
 	s.mu.RUnlock()
 	d.Sort()
 	return d, nil
@@ -522,11 +588,15 @@ var _ store.MultiReader = (*Store)(nil)
 func (s *Store) ReadOpportunities(_ context.Context, keys []store.Key) ([]record.Opportunity, []bool, error) {
 	opps := make([]record.Opportunity, len(keys))
 	found := make([]bool, len(keys))
+	hks := make([]hashKey, len(keys))
+	for i, k := range keys {
+		hks[i] = s.hash.key(k.AccountID, k.ID)
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for i, k := range keys {
-		if p := s.opps[recKey{k.AccountID, k.ID}]; p != nil {
-			opps[i], found[i] = *p, true
+	for i, k := range hks {
+		if p := s.opps.get(k); p != nil {
+			opps[i], found[i] = p.rec, true
 		}
 	}
 	return opps, found, nil
