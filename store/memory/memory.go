@@ -85,15 +85,21 @@ func lessContactKey(a, b contactKey) bool {
 
 // staleKey is the key of an opportunity in the stale index; p as in
 // contactKey.
+// The time is kept as seconds and nanoseconds since the Unix epoch, which
+// compare faster than time.Time.
 type staleKey struct {
-	at          time.Time
+	sec         int64
+	nsec        int32
 	account, id string
 	p           *record.Opportunity
 }
 
 func lessStaleKey(a, b staleKey) bool {
-	if c := a.at.Compare(b.at); c != 0 {
-		return c < 0
+	if a.sec != b.sec {
+		return a.sec < b.sec
+	}
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
 	}
 	if a.account != b.account {
 		return a.account < b.account
@@ -255,9 +261,10 @@ func (s *Store) StaleCandidates(_ context.Context, cutoff time.Time, limit int) 
 	defer s.mu.RUnlock()
 	// Count first, so that the result is allocated once: walking keys is
 	// cheaper than growing a slice of records.
+	cut := staleKey{sec: cutoff.Unix(), nsec: int32(cutoff.Nanosecond())}
 	n := 0
 	s.stale.Ascend(func(k staleKey) bool {
-		if k.at.After(cutoff) || (limit > 0 && n >= limit) {
+		if k.sec > cut.sec || (k.sec == cut.sec && k.nsec > cut.nsec) || (limit > 0 && n >= limit) {
 			return false
 		}
 		n++
@@ -454,7 +461,7 @@ func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) 
 	p := &slot.rec
 	contactMoved := p.ContactID != o.ContactID
 	wasStale, isStale := p.IsStaleCandidate(), o.IsStaleCandidate()
-	staleMoved := wasStale != isStale || (isStale && !staleKeyOf(p).at.Equal(staleKeyOf(o).at))
+	staleMoved := wasStale != isStale || (isStale && !p.LastOwnerActivityAt.Equal(o.LastOwnerActivityAt))
 	if contactMoved && p.ContactID != "" {
 		s.byContact.Delete(contactKeyOf(p))
 	}
@@ -473,10 +480,10 @@ func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) 
 	return slot
 }
 
-// staleKeyOf is the key of o in the stale index. The time loses any
-// monotonic clock reading, so that keys compare by wall time alone.
+// staleKeyOf is the key of o in the stale index.
 func staleKeyOf(o *record.Opportunity) staleKey {
-	return staleKey{o.LastOwnerActivityAt.Round(0), o.AccountID, o.ID, o}
+	at := o.LastOwnerActivityAt
+	return staleKey{at.Unix(), int32(at.Nanosecond()), o.AccountID, o.ID, o}
 }
 
 // putContact stores c, whose key is k, over slot, its stored state (nil:

@@ -18,14 +18,17 @@ func newHasher() hasher {
 	return hasher{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
-// key hashes an id of an account. It needs no lock.
+// key hashes an id of an account. It needs no lock. The account's length
+// goes first, so that no two pairs hash the same bytes.
 func (hs *hasher) key(accountID, id string) hashKey {
 	var k hashKey
 	var h maphash.Hash
+	n := len(accountID)
+	lenBytes := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}
 	for i, seed := range hs.seeds {
 		h.SetSeed(seed)
+		h.Write(lenBytes[:])
 		h.WriteString(accountID)
-		h.WriteByte(0)
 		h.WriteString(id)
 		k[i] = h.Sum64()
 	}
