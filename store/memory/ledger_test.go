@@ -5,12 +5,12 @@ import (
 	"testing"
 )
 
-// TestLedgerAgainstAMap: random adds and removes, with home slots crowded
+// TestLedgerShardAgainstAMap: random adds and removes, with home slots crowded
 // on purpose so that probe runs wrap and overlap, agree with a Go map.
-func TestLedgerAgainstAMap(t *testing.T) {
+func TestLedgerShardAgainstAMap(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
-	l := newLedger()
+	l := newLedgerShard()
 	ref := map[hashKey]bool{}
 	var keys []hashKey
 	for i := range 20000 {
