@@ -8,15 +8,22 @@ import (
 )
 
 // history holds the history of every record, compactly and without
-// pointers: an entry is 56 bytes that the garbage collector never scans,
+// pointers: an entry is 64 bytes that the garbage collector never scans,
 // plus its event id and detail in a byte arena; the other strings of an
 // entry (workflow, actor, step, user, outcome) repeat, and are interned.
 // A store keeps every entry for its whole life, so this is most of its
 // memory after the ledger, and of the time a commit spends.
 //
+// Entries of all records go, in commit order, into one log of chunks that
+// are never copied: an append writes at its end, memory the last append
+// just touched. Each entry links back to the previous entry of its record,
+// and each record's historyLog to its last: reading a record's history
+// (rare) walks the links.
+//
 // Times come back in UTC, with the instant they had.
 type history struct {
 	logs    map[histKey]*historyLog
+	chunks  [][]entry
 	symbols symbols
 	text    arena
 	// lastEvent is the event id most recently put in the arena: the entries
@@ -31,23 +38,25 @@ type histKey struct {
 	id      string
 }
 
-// historyLog is the history of one record, in chunks that are never copied
-// once full (appending to one long slice would copy it all at each growth).
+// historyLog is the history of one record: its number of entries and
+// where the last is.
 type historyLog struct {
-	chunks [][]entry
-	n      int
+	last entryRef
+	n    int
 }
 
-// Chunk sizes of a historyLog: most records have a short history.
-const (
-	firstHistoryChunk = 4
-	maxHistoryChunk   = 256
-)
+// entryRef names an entry of the log; 0 is none, n is the log's entry n-1.
+type entryRef uint64
+
+// historyChunk is the number of entries of a chunk of the log (64 bytes
+// each).
+const historyChunk = 1 << 10
 
 // entry is a record.HistoryEntry without its record (the key of its log)
-// and its Seq (its position in the log, from 1).
+// and its Seq (its position in the record's history, from 1).
 type entry struct {
 	sec                                        int64
+	prev                                       entryRef // previous entry of the record
 	nsec                                       int32
 	workflowID, actorID, step, userID, outcome symbol
 	eventID, detail                            textRef
@@ -72,13 +81,15 @@ func (h *history) appendTo(l *historyLog, e *record.HistoryEntry) {
 	if e.EventID != h.lastEvent || e.EventID == "" {
 		h.lastEvent, h.lastEventRef = e.EventID, h.text.add(e.EventID)
 	}
-	last := len(l.chunks) - 1
-	if last < 0 || len(l.chunks[last]) == cap(l.chunks[last]) {
-		l.chunks = append(l.chunks, make([]entry, 0, min(max(firstHistoryChunk, l.n), maxHistoryChunk)))
+	last := len(h.chunks) - 1
+	if last < 0 || len(h.chunks[last]) == historyChunk {
+		h.chunks = append(h.chunks, make([]entry, 0, historyChunk))
 		last++
 	}
-	l.chunks[last] = append(l.chunks[last], entry{
+	ref := entryRef(last*historyChunk + len(h.chunks[last]) + 1)
+	h.chunks[last] = append(h.chunks[last], entry{
 		sec:        e.At.Unix(),
+		prev:       l.last,
 		nsec:       int32(e.At.Nanosecond()),
 		workflowID: h.symbols.intern(e.WorkflowID),
 		actorID:    h.symbols.intern(e.ActorID),
@@ -88,7 +99,12 @@ func (h *history) appendTo(l *historyLog, e *record.HistoryEntry) {
 		eventID:    h.lastEventRef,
 		detail:     h.text.add(e.Detail),
 	})
+	l.last = ref
 	l.n++
+}
+
+func (h *history) entry(r entryRef) *entry {
+	return &h.chunks[(r-1)/historyChunk][(r-1)%historyChunk]
 }
 
 // entries returns the log of a record, oldest first; none when it has none.
@@ -97,24 +113,25 @@ func (h *history) entries(k histKey) []record.HistoryEntry {
 	if l == nil {
 		return nil
 	}
-	out := make([]record.HistoryEntry, 0, l.n)
-	for _, c := range l.chunks {
-		for _, e := range c {
-			out = append(out, record.HistoryEntry{
-				Seq:        int64(len(out) + 1),
-				AccountID:  k.account,
-				Kind:       k.kind,
-				RecordID:   k.id,
-				At:         time.Unix(e.sec, int64(e.nsec)).UTC(),
-				EventID:    h.text.get(e.eventID),
-				WorkflowID: h.symbols.get(e.workflowID),
-				ActorID:    h.symbols.get(e.actorID),
-				Step:       h.symbols.get(e.step),
-				UserID:     h.symbols.get(e.userID),
-				Outcome:    record.Outcome(h.symbols.get(e.outcome)),
-				Detail:     h.text.get(e.detail),
-			})
+	out := make([]record.HistoryEntry, l.n)
+	r := l.last
+	for i := l.n - 1; i >= 0; i-- {
+		e := h.entry(r)
+		out[i] = record.HistoryEntry{
+			Seq:        int64(i + 1),
+			AccountID:  k.account,
+			Kind:       k.kind,
+			RecordID:   k.id,
+			At:         time.Unix(e.sec, int64(e.nsec)).UTC(),
+			EventID:    h.text.get(e.eventID),
+			WorkflowID: h.symbols.get(e.workflowID),
+			ActorID:    h.symbols.get(e.actorID),
+			Step:       h.symbols.get(e.step),
+			UserID:     h.symbols.get(e.userID),
+			Outcome:    record.Outcome(h.symbols.get(e.outcome)),
+			Detail:     h.text.get(e.detail),
 		}
+		r = e.prev
 	}
 	return out
 }
