@@ -22,6 +22,8 @@ import (
 //
 // Times come back in UTC, with the instant they had.
 type history struct {
+	// logs holds the logs of records that are not stored (a changeset may
+	// write history for a record it does not write).
 	logs    map[histKey]*historyLog
 	chunks  [][]entry
 	symbols symbols
@@ -66,7 +68,8 @@ func newHistory() history {
 	return history{logs: map[histKey]*historyLog{}, symbols: newSymbols()}
 }
 
-// log returns the log of a record, created empty if it has none.
+// log returns the log of a record that is not stored, created empty if it
+// has none. A stored record keeps its log in its slot.
 func (h *history) log(k histKey) *historyLog {
 	l := h.logs[k]
 	if l == nil {
@@ -107,9 +110,20 @@ func (h *history) entry(r entryRef) *entry {
 	return &h.chunks[(r-1)/historyChunk][(r-1)%historyChunk]
 }
 
-// entries returns the log of a record, oldest first; none when it has none.
-func (h *history) entries(k histKey) []record.HistoryEntry {
+// adopt returns the log of a record that is not stored yet, if it has
+// one, and forgets it: the record's slot keeps it from now on.
+func (h *history) adopt(k histKey) *historyLog {
+	if len(h.logs) == 0 {
+		return nil
+	}
 	l := h.logs[k]
+	delete(h.logs, k)
+	return l
+}
+
+// entries returns l, the log of the record k, oldest first; none when l is
+// nil.
+func (h *history) entries(k histKey, l *historyLog) []record.HistoryEntry {
 	if l == nil {
 		return nil
 	}

@@ -248,9 +248,28 @@ func (s *Store) Processed(_ context.Context, accountID, eventID string) (bool, e
 // History implements store.Store. It returns a copy; a record without
 // history (stored or not) has none and no error.
 func (s *Store) History(_ context.Context, accountID string, kind record.Kind, id string) ([]record.HistoryEntry, error) {
+	hk := s.hash.key(accountID, id)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.history.entries(histKey{accountID, kind, id}), nil
+	k := histKey{accountID, kind, id}
+	return s.history.entries(k, s.storedLog(hk, k)), nil
+}
+
+// storedLog returns the history of a record, or nil when it has none: in
+// the record's slot when it is stored, in history.logs when not. hk is the
+// record's hashKey. The caller holds s.mu.
+func (s *Store) storedLog(hk hashKey, k histKey) *historyLog {
+	switch k.kind {
+	case record.KindOpportunity:
+		if p := s.opps.get(hk); p != nil {
+			return p.hist
+		}
+	case record.KindContact:
+		if p := s.contacts.get(hk); p != nil {
+			return p.hist
+		}
+	}
+	return s.history.logs[k]
 }
 
 // StaleCandidates implements store.Store by walking the stale index from its
@@ -394,10 +413,11 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 	return nil
 }
 
-// historyLog returns the log a history entry of cs goes to: that of the
-// record's slot when cs writes the record (found without a look-up),
-// created on the record's first entry. opps and contacts are the slots of
-// cs's records. The caller holds s.mu for writing.
+// historyLog returns the log a history entry of cs goes to, created on the
+// record's first entry: in the record's slot when it is stored (found
+// without a look-up when cs writes it), in history.logs when not. opps and
+// contacts are the slots of cs's records. The caller holds s.mu for
+// writing.
 func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*oppSlot, contacts []*contactSlot) *historyLog {
 	var hist **historyLog
 	switch e.Kind {
@@ -408,6 +428,11 @@ func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*
 				break
 			}
 		}
+		if hist == nil {
+			if p := s.opps.get(s.hash.key(e.AccountID, e.RecordID)); p != nil {
+				hist = &p.hist
+			}
+		}
 	case record.KindContact:
 		for i := range cs.Contacts {
 			if cs.Contacts[i].ID == e.RecordID {
@@ -415,12 +440,17 @@ func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*
 				break
 			}
 		}
+		if hist == nil {
+			if p := s.contacts.get(s.hash.key(e.AccountID, e.RecordID)); p != nil {
+				hist = &p.hist
+			}
+		}
 	}
 	if hist == nil {
 		return s.history.log(histKey{e.AccountID, e.Kind, e.RecordID})
 	}
 	if *hist == nil {
-		*hist = s.history.log(histKey{e.AccountID, e.Kind, e.RecordID})
+		*hist = new(historyLog)
 	}
 	return *hist
 }
@@ -446,7 +476,7 @@ func (s *Store) version(kind record.Kind, accountID, id string) int64 {
 // returns its slot. The caller holds s.mu for writing.
 func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) *oppSlot {
 	if slot == nil {
-		slot = &oppSlot{rec: *o}
+		slot = &oppSlot{rec: *o, hist: s.history.adopt(histKey{o.AccountID, record.KindOpportunity, o.ID})}
 		p := &slot.rec
 		p.Version = 1
 		s.opps.put(k, slot)
@@ -491,7 +521,7 @@ func staleKeyOf(o *record.Opportunity) staleKey {
 // s.mu for writing.
 func (s *Store) putContact(k hashKey, slot *contactSlot, c *record.Contact) *contactSlot {
 	if slot == nil {
-		slot = &contactSlot{rec: *c}
+		slot = &contactSlot{rec: *c, hist: s.history.adopt(histKey{c.AccountID, record.KindContact, c.ID})}
 		slot.rec.Version = 1
 		s.contacts.put(k, slot)
 		return slot

@@ -104,3 +104,36 @@ func TestHistoryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A record's history may start before the record is stored (a changeset
+// may write history for a record it does not write); the record keeps it
+// once stored, and later entries follow it.
+func TestHistoryFromBeforeTheRecordIsStored(t *testing.T) {
+	ctx := t.Context()
+	s := memory.New()
+	entry := func(ev string) record.HistoryEntry {
+		return record.HistoryEntry{AccountID: "a", Kind: record.KindOpportunity, RecordID: "o1", EventID: ev, UserID: "u1", Outcome: record.Added}
+	}
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "a", EventID: "e1", History: []record.HistoryEntry{entry("e1")}}); err != nil {
+		t.Fatal(err)
+	}
+	o := record.Opportunity{ID: "o1", AccountID: "a", Status: record.StatusOpen}
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "a", EventID: "e2", Opportunities: []record.Opportunity{o}, History: []record.HistoryEntry{entry("e2")}}); err != nil {
+		t.Fatal(err)
+	}
+	o.Version = 1
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "a", EventID: "e3", Opportunities: []record.Opportunity{o}, History: []record.HistoryEntry{entry("e3")}}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.History(ctx, "a", record.KindOpportunity, "o1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range h {
+		got = append(got, fmt.Sprintf("%d:%s", e.Seq, e.EventID))
+	}
+	if want := "1:e1 2:e2 3:e3"; strings.Join(got, " ") != want {
+		t.Errorf("history %q, want %q", strings.Join(got, " "), want)
+	}
+}
