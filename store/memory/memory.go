@@ -29,9 +29,8 @@ type Store struct {
 
 	// byContact orders the opportunities of each (account, contact) by id.
 	byContact *btree.BTreeG[contactKey]
-	// stale holds the open, owned opportunities by (last_owner_activity_at,
-	// account, id).
-	stale *btree.BTreeG[staleKey]
+	// stale holds the open, owned opportunities by last_owner_activity_at.
+	stale staleIndex
 
 	// ledger holds the processed events of every account.
 	ledger  ledger
@@ -48,6 +47,10 @@ type recKey struct{ account, id string }
 type oppSlot struct {
 	rec  record.Opportunity
 	hist *historyLog
+	// stale is the slot's bucket in the stale index, nil when it is not a
+	// stale candidate; staleAt its place there.
+	stale   *staleBucket
+	staleAt int
 }
 
 // contactSlot is a stored contact with its history, as oppSlot.
@@ -83,30 +86,6 @@ func lessContactKey(a, b contactKey) bool {
 	return a.id < b.id
 }
 
-// staleKey is the key of an opportunity in the stale index; p as in
-// contactKey.
-// The time is kept as seconds and nanoseconds since the Unix epoch, which
-// compare faster than time.Time.
-type staleKey struct {
-	sec         int64
-	nsec        int32
-	account, id string
-	p           *record.Opportunity
-}
-
-func lessStaleKey(a, b staleKey) bool {
-	if a.sec != b.sec {
-		return a.sec < b.sec
-	}
-	if a.nsec != b.nsec {
-		return a.nsec < b.nsec
-	}
-	if a.account != b.account {
-		return a.account < b.account
-	}
-	return a.id < b.id
-}
-
 // btreeDegree suits keys of a few strings: nodes of up to 63 keys.
 const btreeDegree = 32
 
@@ -120,7 +99,7 @@ func New() *Store {
 		opps:      newTable[oppSlot](),
 		contacts:  newTable[contactSlot](),
 		byContact: btree.NewG(btreeDegree, lessContactKey),
-		stale:     btree.NewG(btreeDegree, lessStaleKey),
+		stale:     newStaleIndex(),
 		ledger:    newLedger(),
 		history:   newHistory(),
 		fences:    map[fenceKey]int64{},
@@ -278,28 +257,14 @@ func (s *Store) storedLog(hk hashKey, k histKey) *historyLog {
 func (s *Store) StaleCandidates(_ context.Context, cutoff time.Time, limit int) ([]record.Opportunity, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	// Count first, so that the result is allocated once: walking keys is
-	// cheaper than growing a slice of records.
-	cut := staleKey{sec: cutoff.Unix(), nsec: int32(cutoff.Nanosecond())}
-	n := 0
-	s.stale.Ascend(func(k staleKey) bool {
-		if k.sec > cut.sec || (k.sec == cut.sec && k.nsec > cut.nsec) || (limit > 0 && n >= limit) {
-			return false
-		}
-		n++
-		return true
-	})
-	if n == 0 {
+	slots := s.stale.candidates(cutoff, limit)
+	if len(slots) == 0 {
 		return nil, nil
 	}
-	out := make([]record.Opportunity, 0, n)
-	s.stale.Ascend(func(k staleKey) bool {
-		if len(out) == n {
-			return false
-		}
-		out = append(out, *k.p)
-		return true
-	})
+	out := make([]record.Opportunity, len(slots))
+	for i, p := range slots {
+		out[i] = p.rec
+	}
 	return out, nil
 }
 
@@ -484,19 +449,15 @@ func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) 
 			s.byContact.ReplaceOrInsert(contactKeyOf(p))
 		}
 		if p.IsStaleCandidate() {
-			s.stale.ReplaceOrInsert(staleKeyOf(p))
+			s.stale.add(slot)
 		}
 		return slot
 	}
 	p := &slot.rec
 	contactMoved := p.ContactID != o.ContactID
-	wasStale, isStale := p.IsStaleCandidate(), o.IsStaleCandidate()
-	staleMoved := wasStale != isStale || (isStale && !p.LastOwnerActivityAt.Equal(o.LastOwnerActivityAt))
+	wasStale, wasAt := p.IsStaleCandidate(), p.LastOwnerActivityAt
 	if contactMoved && p.ContactID != "" {
 		s.byContact.Delete(contactKeyOf(p))
-	}
-	if staleMoved && wasStale {
-		s.stale.Delete(staleKeyOf(p))
 	}
 	version := p.Version + 1
 	*p = *o
@@ -504,16 +465,8 @@ func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) 
 	if contactMoved && p.ContactID != "" {
 		s.byContact.ReplaceOrInsert(contactKeyOf(p))
 	}
-	if staleMoved && isStale {
-		s.stale.ReplaceOrInsert(staleKeyOf(p))
-	}
+	s.stale.move(slot, wasStale, wasAt)
 	return slot
-}
-
-// staleKeyOf is the key of o in the stale index.
-func staleKeyOf(o *record.Opportunity) staleKey {
-	at := o.LastOwnerActivityAt
-	return staleKey{at.Unix(), int32(at.Nanosecond()), o.AccountID, o.ID, o}
 }
 
 // putContact stores c, whose key is k, over slot, its stored state (nil:
