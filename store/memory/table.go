@@ -18,23 +18,15 @@ func newHasher() hasher {
 	return hasher{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
-// key hashes an id of an account. It needs no lock. The account's length
-// goes first, so that no two pairs hash the same bytes.
+// key hashes an id of an account. It needs no lock. The two strings are
+// hashed as a pair (maphash.Comparable of a struct), so that no two pairs
+// hash the same bytes.
 func (hs *hasher) key(accountID, id string) hashKey {
-	var k hashKey
-	var h maphash.Hash
-	n := len(accountID)
-	lenBytes := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}
-	for i, seed := range hs.seeds {
-		h.SetSeed(seed)
-		h.Write(lenBytes[:])
-		h.WriteString(accountID)
-		h.WriteString(id)
-		k[i] = h.Sum64()
-	}
-	k[1] |= 1
-	return k
+	pair := idPair{accountID, id}
+	return hashKey{maphash.Comparable(hs.seeds[0], pair), maphash.Comparable(hs.seeds[1], pair) | 1}
 }
+
+type idPair struct{ account, id string }
 
 // table maps hashKeys to values in one open-addressing array (linear
 // probing, at most 3/4 full): a look-up is one index and, mostly, one cache
