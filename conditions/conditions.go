@@ -36,6 +36,9 @@ func (e *CompileError) Error() string {
 type Program struct {
 	source  string
 	program *vm.Program
+	// native evaluates the program without the VM, when it can (see
+	// nativeBool); nil when the expression has another shape.
+	native nativeBool
 }
 
 // Source returns the expression as written.
@@ -50,7 +53,7 @@ func Compile(src string) (*Program, error) {
 	if err != nil {
 		return nil, compileError(src, err)
 	}
-	return &Program{source: src, program: p}, nil
+	return &Program{source: src, program: p, native: compileNative(p.Node())}, nil
 }
 
 func compileError(src string, err error) *CompileError {
@@ -83,6 +86,11 @@ type Evaluator struct {
 // Eval runs p against env. A run-time error (a field of a missing
 // opportunity, say) is returned with the result false.
 func (e *Evaluator) Eval(p *Program, env *Env) (bool, error) {
+	if p.native != nil {
+		if v, ok := p.native(env); ok {
+			return v, nil
+		}
+	}
 	out, err := e.vm.Run(p.program, env)
 	if err != nil {
 		msg := err.Error()

@@ -4,6 +4,12 @@
 // Expressions are compiled once, when workflows load, against the Env struct
 // and must be boolean, so a misspelled field is a load error. The
 // environment holds plain copied data and no functions with effects.
-// Evaluation reuses an expr VM per caller. This package does not decide when
+// Evaluation reuses an expr VM per caller. The most common shapes (fields
+// compared with constants or with each other, "in" a tag or follower list,
+// joined by and, or and not) also get a native evaluator at compile time
+// that runs them in plain Go, about ten times faster than the VM; it hands
+// over to the VM whenever it could not answer exactly as the VM would (a
+// record not in context), and a fuzz test (FuzzNative) checks that both
+// always agree. This package does not decide when
 // a condition runs; package actions does.
 package conditions
