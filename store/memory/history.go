@@ -110,21 +110,22 @@ func (h *history) entry(r entryRef) *entry {
 	return &h.chunks[(r-1)/historyChunk][(r-1)%historyChunk]
 }
 
-// adopt returns the log of a record that is not stored yet, if it has
-// one, and forgets it: the record's slot keeps it from now on.
-func (h *history) adopt(k histKey) *historyLog {
+// adopt moves the log of a record that was not stored until now, if it has
+// one, into dst, the record's slot, which keeps it from now on.
+func (h *history) adopt(k histKey, dst *historyLog) {
 	if len(h.logs) == 0 {
-		return nil
+		return
 	}
-	l := h.logs[k]
-	delete(h.logs, k)
-	return l
+	if l := h.logs[k]; l != nil {
+		*dst = *l
+		delete(h.logs, k)
+	}
 }
 
 // entries returns l, the log of the record k, oldest first; none when l is
 // nil.
 func (h *history) entries(k histKey, l *historyLog) []record.HistoryEntry {
-	if l == nil {
+	if l == nil || l.n == 0 {
 		return nil
 	}
 	out := make([]record.HistoryEntry, l.n)

@@ -42,11 +42,11 @@ type Store struct {
 // recKey names a user or an email of an account.
 type recKey struct{ account, id string }
 
-// oppSlot is a stored opportunity with its history (nil until it has one),
+// oppSlot is a stored opportunity with its history,
 // so that a commit finds both in one look-up.
 type oppSlot struct {
 	rec  record.Opportunity
-	hist *historyLog
+	hist historyLog
 	// stale is the slot's bucket in the stale index, nil when it is not a
 	// stale candidate; staleAt its place there.
 	stale   *staleBucket
@@ -56,7 +56,7 @@ type oppSlot struct {
 // contactSlot is a stored contact with its history, as oppSlot.
 type contactSlot struct {
 	rec  record.Contact
-	hist *historyLog
+	hist historyLog
 }
 
 type fenceKey struct {
@@ -241,11 +241,11 @@ func (s *Store) storedLog(hk hashKey, k histKey) *historyLog {
 	switch k.kind {
 	case record.KindOpportunity:
 		if p := s.opps.get(hk); p != nil {
-			return p.hist
+			return &p.hist
 		}
 	case record.KindContact:
 		if p := s.contacts.get(hk); p != nil {
-			return p.hist
+			return &p.hist
 		}
 	}
 	return s.history.logs[k]
@@ -384,7 +384,7 @@ func (s *Store) Commit(_ context.Context, cs *store.Changeset) error {
 // contacts are the slots of cs's records. The caller holds s.mu for
 // writing.
 func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*oppSlot, contacts []*contactSlot) *historyLog {
-	var hist **historyLog
+	var hist *historyLog
 	switch e.Kind {
 	case record.KindOpportunity:
 		for i := range cs.Opportunities {
@@ -414,10 +414,7 @@ func (s *Store) historyLog(e *record.HistoryEntry, cs *store.Changeset, opps []*
 	if hist == nil {
 		return s.history.log(histKey{e.AccountID, e.Kind, e.RecordID})
 	}
-	if *hist == nil {
-		*hist = new(historyLog)
-	}
-	return *hist
+	return hist
 }
 
 // version returns the stored version of a record, 0 when it is not stored.
@@ -441,7 +438,8 @@ func (s *Store) version(kind record.Kind, accountID, id string) int64 {
 // returns its slot. The caller holds s.mu for writing.
 func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) *oppSlot {
 	if slot == nil {
-		slot = &oppSlot{rec: *o, hist: s.history.adopt(histKey{o.AccountID, record.KindOpportunity, o.ID})}
+		slot = &oppSlot{rec: *o}
+		s.history.adopt(histKey{o.AccountID, record.KindOpportunity, o.ID}, &slot.hist)
 		p := &slot.rec
 		p.Version = 1
 		s.opps.put(k, slot)
@@ -474,7 +472,8 @@ func (s *Store) putOpportunity(k hashKey, slot *oppSlot, o *record.Opportunity) 
 // s.mu for writing.
 func (s *Store) putContact(k hashKey, slot *contactSlot, c *record.Contact) *contactSlot {
 	if slot == nil {
-		slot = &contactSlot{rec: *c, hist: s.history.adopt(histKey{c.AccountID, record.KindContact, c.ID})}
+		slot = &contactSlot{rec: *c}
+		s.history.adopt(histKey{c.AccountID, record.KindContact, c.ID}, &slot.hist)
 		slot.rec.Version = 1
 		s.contacts.put(k, slot)
 		return slot
