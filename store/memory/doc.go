@@ -1,17 +1,28 @@
 // Package memory is the in-memory store.Store: records, the processed-event
-// ledger, follower history, fences and the stale index, held in Go maps and
-// B-trees behind one sync.RWMutex. The simulator and the engine benchmarks
-// use it; nothing outlives the Store value, and Close does nothing.
+// ledger, follower history, fences and the stale index, behind one
+// sync.RWMutex. The simulator and the engine benchmarks use it; nothing
+// outlives the Store value, and Close does nothing.
 //
-// It is built for speed: a read is a map lookup and a copy of the record, a
-// Commit is a handful of map operations under the lock, and neither
-// allocates except when the store grows. Errors are the bare store
-// sentinels (no wrapping, so a miss allocates nothing); callers add context.
-// The store keeps everything for its whole life, compactly: a ledger entry
-// is a 128-bit hash of the account and event id (16 bytes; two events
-// collide with probability about n²/2¹²⁹ for n events), a history entry 56
-// bytes plus its event id and detail, neither scanned by the garbage
-// collector.
+// It is built for speed, which in memory means few cache misses:
+//
+//   - records and ledger entries are found by a 128-bit hash of (account,
+//     id) in open-addressing tables, one cache line a look-up and no visit
+//     to the stored strings (two pairs share a hash with probability about
+//     n²/2¹²⁹ for n pairs); the ledger keeps only those hashes, 16 bytes an
+//     event, in 256 shards that grow on their own;
+//   - a record's slot holds the record, its history log and its place in
+//     the stale index, so a commit finds all three in one look-up;
+//   - history entries of all records go into one append-only log (64 bytes
+//     an entry that the garbage collector never scans, plus the event id
+//     and detail in a byte arena, the other strings interned), each linked
+//     to its record's previous entry;
+//   - the stale index keeps slots in one-minute buckets of owner activity,
+//     so an owner's activity moves a slot from one bucket to another.
+//
+// A read is a look-up and a copy of the record, a Commit a handful of
+// look-ups under the lock; neither allocates except when the store grows.
+// Errors are the bare store sentinels (no wrapping, so a miss allocates
+// nothing); callers add context.
 //
 // # Sharing of slices
 //
