@@ -35,6 +35,7 @@ bench: ## run the Go benchmarks
 fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./workflow/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./event/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./event/ -run '^$$' -fuzz FuzzDecodeFast -fuzztime $(FUZZTIME)
 	$(GO) test ./conditions/ -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 	$(GO) test ./conditions/ -run '^$$' -fuzz FuzzNative -fuzztime $(FUZZTIME)
 	$(GO) test ./record/ -run '^$$' -fuzz FuzzParseDataFile -fuzztime $(FUZZTIME)

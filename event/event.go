@@ -102,14 +102,12 @@ func Decode(b []byte, pushedAt time.Time) (*Event, error) {
 	if len(b) > MaxSize {
 		return nil, &InvalidError{Problems: []string{fmt.Sprintf("larger than %d bytes", MaxSize)}}
 	}
-	var ev Event
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		return nil, &InvalidError{Problems: []string{jsonProblem(err)}}
-	}
-	if dec.More() {
-		return nil, &InvalidError{Problems: []string{"unexpected data after the JSON object"}}
+	ev := new(Event)
+	if !decodeFast(b, ev) {
+		*ev = Event{}
+		if err := decodeJSON(b, ev); err != nil {
+			return nil, err
+		}
 	}
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = pushedAt
@@ -117,7 +115,20 @@ func Decode(b []byte, pushedAt time.Time) (*Event, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
-	return &ev, nil
+	return ev, nil
+}
+
+// decodeJSON decodes with encoding/json, strictly, into ev.
+func decodeJSON(b []byte, ev *Event) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(ev); err != nil {
+		return &InvalidError{Problems: []string{jsonProblem(err)}}
+	}
+	if dec.More() {
+		return &InvalidError{Problems: []string{"unexpected data after the JSON object"}}
+	}
+	return nil
 }
 
 func jsonProblem(err error) string {
