@@ -24,7 +24,7 @@ func applyEffects(t *tx, ev *event.Event) (applied, error) {
 	var a applied
 	at := ev.OccurredAt
 	if ev.OpportunityID != "" {
-		e, err := t.opportunity(ev.OpportunityID)
+		e, err := t.eventOpportunity(ev.OpportunityID, ev.ID)
 		if err != nil {
 			return a, err
 		}

@@ -81,6 +81,29 @@ func (t *tx) opportunity(id string) (*oppEntry, error) {
 	return e, nil
 }
 
+// eventOpportunity is opportunity for the record of the event eventID, read
+// first. When the store reads both in one call (store.EventReader), an
+// event already in the ledger stops here with store.ErrAlreadyProcessed.
+func (t *tx) eventOpportunity(id, eventID string) (*oppEntry, error) {
+	er, ok := t.st.(store.EventReader)
+	if !ok || eventID == "" || len(t.opps) > 0 {
+		return t.opportunity(id)
+	}
+	o, processed, err := er.OpportunityForEvent(t.ctx, t.account, id, eventID)
+	switch {
+	case processed:
+		return nil, store.ErrAlreadyProcessed
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	e := t.oppEntry()
+	e.rec = o
+	t.opps = append(t.opps, e)
+	return e, nil
+}
+
 // oppEntry returns an empty entry, reused when possible.
 func (t *tx) oppEntry() *oppEntry {
 	if n := len(t.spareOpps); n > 0 {

@@ -172,6 +172,15 @@ type BatchCommitter interface {
 	CommitBatch(ctx context.Context, css []*Changeset) (errs []error, err error)
 }
 
+// EventReader is implemented by stores that read an event's opportunity
+// and whether the event is already in the ledger in one call (in memory,
+// two look-ups whose cache misses overlap). The opportunity is as
+// Reader.Opportunity returns it, or ErrNotFound. processed is a hint: the
+// ledger check of Commit still decides.
+type EventReader interface {
+	OpportunityForEvent(ctx context.Context, accountID, opportunityID, eventID string) (o record.Opportunity, processed bool, err error)
+}
+
 // Key names a record of an account.
 type Key struct {
 	AccountID string

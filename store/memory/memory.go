@@ -178,6 +178,25 @@ func (s *Store) Opportunity(_ context.Context, accountID, id string) (record.Opp
 	return o, nil
 }
 
+var _ store.EventReader = (*Store)(nil)
+
+// OpportunityForEvent implements store.EventReader: both look-ups are
+// issued back to back under one read lock, so that their cache misses
+// overlap.
+func (s *Store) OpportunityForEvent(_ context.Context, accountID, id, eventID string) (record.Opportunity, bool, error) {
+	ok, lk := s.hash.key(accountID, id), s.hash.key(accountID, eventID)
+	s.mu.RLock()
+	processed := eventID != "" && s.ledger.has(lk)
+	p := s.opps.get(ok)
+	if p == nil {
+		s.mu.RUnlock()
+		return record.Opportunity{}, processed, store.ErrNotFound
+	}
+	o := p.rec
+	s.mu.RUnlock()
+	return o, processed, nil
+}
+
 // Contact implements store.Reader. The result's slices are shared with the
 // store: see the package documentation.
 func (s *Store) Contact(_ context.Context, accountID, id string) (record.Contact, error) {
