@@ -10,12 +10,18 @@ import (
 // keyed by account, event type and the value of the kind's IndexBy filter.
 // Build it with Add, then read it from any number of goroutines.
 type Index[W any] struct {
-	entries map[indexKey][]entry[W]
-	all     map[indexKey][]entry[W]
+	accounts map[string]map[string]*typeIndex[W] // account, event type
 }
 
-type indexKey struct {
-	account, typ, value string
+// typeIndex holds the items of one account and event type.
+type typeIndex[W any] struct {
+	// indexBy is the kind's IndexBy filter, nil when it has none.
+	indexBy *FilterSpec
+	// any holds the items without a value of indexBy, keyed the items with
+	// one by that value, all every item; each sorted by order.
+	any   []entry[W]
+	keyed map[string][]entry[W]
+	all   []entry[W]
 }
 
 type entry[W any] struct {
@@ -26,20 +32,32 @@ type entry[W any] struct {
 
 // NewIndex returns an empty index.
 func NewIndex[W any]() *Index[W] {
-	return &Index[W]{entries: map[indexKey][]entry[W]{}, all: map[indexKey][]entry[W]{}}
+	return &Index[W]{accounts: map[string]map[string]*typeIndex[W]{}}
 }
 
 // Add indexes item under its account and trigger. order sorts the items
 // that match one event (the workflow id).
 func (ix *Index[W]) Add(account string, t *Trigger, order string, item W) {
-	e := entry[W]{order: order, trigger: t, item: item}
-	key := indexKey{account: account, typ: t.Kind.Type}
-	if t.Kind.IndexBy != "" {
-		key.value = t.Value(t.Kind.IndexBy)
+	types := ix.accounts[account]
+	if types == nil {
+		types = map[string]*typeIndex[W]{}
+		ix.accounts[account] = types
 	}
-	ix.entries[key] = insertSorted(ix.entries[key], e)
-	all := indexKey{account: account, typ: t.Kind.Type}
-	ix.all[all] = insertSorted(ix.all[all], e)
+	ti := types[t.Kind.Type]
+	if ti == nil {
+		ti = &typeIndex[W]{keyed: map[string][]entry[W]{}}
+		if t.Kind.IndexBy != "" {
+			ti.indexBy, _ = t.Kind.Filter(t.Kind.IndexBy)
+		}
+		types[t.Kind.Type] = ti
+	}
+	e := entry[W]{order: order, trigger: t, item: item}
+	if v := t.Value(t.Kind.IndexBy); ti.indexBy != nil && v != "" {
+		ti.keyed[v] = insertSorted(ti.keyed[v], e)
+	} else {
+		ti.any = insertSorted(ti.any, e)
+	}
+	ti.all = insertSorted(ti.all, e)
 }
 
 func insertSorted[W any](list []entry[W], e entry[W]) []entry[W] {
@@ -57,14 +75,15 @@ func insertSorted[W any](list []entry[W], e entry[W]) []entry[W] {
 // and returns it. It touches only the items indexed under the event's
 // account, type and filter value.
 func (ix *Index[W]) Match(dst []W, ev *event.Event, before *Before) []W {
-	key := indexKey{account: ev.AccountID, typ: ev.Type}
-	any := ix.entries[key]
+	ti := ix.accounts[ev.AccountID][ev.Type]
+	if ti == nil {
+		return dst
+	}
+	any := ti.any
 	var keyed []entry[W]
-	if k, ok := Default.Lookup(ev.Type); ok && k.IndexBy != "" {
-		f, _ := k.Filter(k.IndexBy)
-		key.value = f.Value(ev, before)
-		if key.value != "" {
-			keyed = ix.entries[key]
+	if ti.indexBy != nil {
+		if v := ti.indexBy.Value(ev, before); v != "" {
+			keyed = ti.keyed[v]
 		}
 	}
 	// Merge the two sorted lists.
@@ -96,7 +115,10 @@ type Candidate[W any] struct {
 // Explain returns, in order, every item of the event's account and type
 // with whether it matches and why not. It is for traces, not the hot path.
 func (ix *Index[W]) Explain(ev *event.Event, before *Before) []Candidate[W] {
-	list := ix.all[indexKey{account: ev.AccountID, typ: ev.Type}]
+	var list []entry[W]
+	if ti := ix.accounts[ev.AccountID][ev.Type]; ti != nil {
+		list = ti.all
+	}
 	out := make([]Candidate[W], 0, len(list))
 	for _, e := range list {
 		ok, why := e.trigger.Match(ev, before)
