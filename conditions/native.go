@@ -98,10 +98,10 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 		}
 	case "==", "!=", "<", "<=", ">", ">=":
 		if l, r := nativeNumOf(n.Left), nativeNumOf(n.Right); l != nil && r != nil {
-			return compareNums(n.Operator, l, r)
+			return compare(n.Operator, l, r)
 		}
 		if l, r := nativeStrOf(n.Left), nativeStrOf(n.Right); l != nil && r != nil {
-			return compareStrs(n.Operator, l, r)
+			return compare(n.Operator, l, r)
 		}
 		if n.Operator == "==" || n.Operator == "!=" {
 			if l, r := nativeBoolOf(n.Left), nativeBoolOf(n.Right); l != nil && r != nil {
@@ -136,47 +136,23 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 	return nil
 }
 
-func compareNums(op string, l, r nativeNum) nativeBool {
-	var cmp func(a, b float64) bool
+// compare compares two numbers or two strings with Go's operators, which
+// the VM uses too (so NaN compares as it does there).
+func compare[T float64 | string](op string, l, r func(*Env) (T, bool)) nativeBool {
+	var cmp func(a, b T) bool
 	switch op {
 	case "==":
-		cmp = func(a, b float64) bool { return a == b }
+		cmp = func(a, b T) bool { return a == b }
 	case "!=":
-		cmp = func(a, b float64) bool { return a != b }
+		cmp = func(a, b T) bool { return a != b }
 	case "<":
-		cmp = func(a, b float64) bool { return a < b }
+		cmp = func(a, b T) bool { return a < b }
 	case "<=":
-		cmp = func(a, b float64) bool { return a <= b }
+		cmp = func(a, b T) bool { return a <= b }
 	case ">":
-		cmp = func(a, b float64) bool { return a > b }
+		cmp = func(a, b T) bool { return a > b }
 	default:
-		cmp = func(a, b float64) bool { return a >= b }
-	}
-	return func(e *Env) (bool, bool) {
-		a, ok := l(e)
-		if !ok {
-			return false, false
-		}
-		b, ok := r(e)
-		return ok && cmp(a, b), ok
-	}
-}
-
-func compareStrs(op string, l, r nativeStr) nativeBool {
-	var cmp func(a, b string) bool
-	switch op {
-	case "==":
-		cmp = func(a, b string) bool { return a == b }
-	case "!=":
-		cmp = func(a, b string) bool { return a != b }
-	case "<":
-		cmp = func(a, b string) bool { return a < b }
-	case "<=":
-		cmp = func(a, b string) bool { return a <= b }
-	case ">":
-		cmp = func(a, b string) bool { return a > b }
-	default:
-		cmp = func(a, b string) bool { return a >= b }
+		cmp = func(a, b T) bool { return a >= b }
 	}
 	return func(e *Env) (bool, bool) {
 		a, ok := l(e)

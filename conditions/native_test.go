@@ -2,6 +2,7 @@ package conditions
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,7 @@ func nativeEnvs() []*Env {
 		{Now: now, Event: ev, Opportunity: opp(15000.5, 13, "Proposal"), Contact: contact},
 		{Now: now, Event: ev, Opportunity: opp(-1, 0, "", "a", "b")},
 		{Now: now, Opportunity: opp(0, 100, "Contract Sent")},
+		{Now: now, Opportunity: opp(math.NaN(), 14, "Proposal")},
 	}
 }
 
