@@ -33,12 +33,12 @@ bench: ## run the Go benchmarks
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 60s)
-	$(GO) test ./workflow/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./event/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./event/ -run '^$$' -fuzz FuzzDecodeFast -fuzztime $(FUZZTIME)
-	$(GO) test ./conditions/ -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
-	$(GO) test ./conditions/ -run '^$$' -fuzz FuzzNative -fuzztime $(FUZZTIME)
-	$(GO) test ./record/ -run '^$$' -fuzz FuzzParseDataFile -fuzztime $(FUZZTIME)
+	$(GO) test ./workflow/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./event/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./event/ -run '^$$' -fuzz '^FuzzDecodeFast$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./conditions/ -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./conditions/ -run '^$$' -fuzz '^FuzzNative$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./record/ -run '^$$' -fuzz '^FuzzParseDataFile$$' -fuzztime $(FUZZTIME)
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck (installed on demand), go mod tidy check
