@@ -19,8 +19,9 @@ type Store struct {
 	mu sync.RWMutex
 
 	accounts map[string]record.Account
-	users    map[recKey]record.User
-	// emails maps {account, lower-cased email} to a user id.
+	users    table[record.User]
+	// users are found by their hashKey; emails maps {account, lower-cased
+	// email} to a user id.
 	emails map[recKey]string
 	// hash keys the records and the ledger (see hashKey).
 	hash     hasher
@@ -39,7 +40,7 @@ type Store struct {
 	fences map[fenceKey]int64
 }
 
-// recKey names a user or an email of an account.
+// recKey names an email of an account.
 type recKey struct{ account, id string }
 
 // oppSlot is a stored opportunity with its history,
@@ -93,7 +94,7 @@ const btreeDegree = 32
 func New() *Store {
 	return &Store{
 		accounts:  map[string]record.Account{},
-		users:     map[recKey]record.User{},
+		users:     newTable[record.User](),
 		emails:    map[recKey]string{},
 		hash:      newHasher(),
 		opps:      newTable[oppSlot](),
@@ -134,12 +135,15 @@ func (s *Store) Account(_ context.Context, id string) (record.Account, error) {
 
 // User implements store.Reader.
 func (s *Store) User(_ context.Context, accountID, userID string) (record.User, error) {
+	k := s.hash.key(accountID, userID)
 	s.mu.RLock()
-	u, ok := s.users[recKey{accountID, userID}]
-	s.mu.RUnlock()
-	if !ok {
+	p := s.users.get(k)
+	if p == nil {
+		s.mu.RUnlock()
 		return record.User{}, store.ErrNotFound
 	}
+	u := *p
+	s.mu.RUnlock()
 	return u, nil
 }
 
@@ -156,11 +160,11 @@ func (s *Store) UserByEmail(_ context.Context, accountID, email string) (record.
 	if !ok {
 		return record.User{}, store.ErrNotFound
 	}
-	u, ok := s.users[recKey{accountID, id}]
-	if !ok {
+	p := s.users.get(s.hash.key(accountID, id))
+	if p == nil {
 		return record.User{}, store.ErrNotFound
 	}
-	return u, nil
+	return *p, nil
 }
 
 // Opportunity implements store.Reader. The result's slices are shared with
@@ -512,14 +516,14 @@ func (s *Store) Load(_ context.Context, d *record.Dataset) error {
 		s.accounts[a.ID] = a
 	}
 	for _, u := range d.Users {
-		k := recKey{u.AccountID, u.ID}
-		if old, ok := s.users[k]; ok && old.Email != "" {
+		k := s.hash.key(u.AccountID, u.ID)
+		if old := s.users.get(k); old != nil && old.Email != "" {
 			ek := recKey{old.AccountID, strings.ToLower(old.Email)}
 			if s.emails[ek] == old.ID {
 				delete(s.emails, ek)
 			}
 		}
-		s.users[k] = u
+		s.users.put(k, &u)
 		if u.Email != "" {
 			s.emails[recKey{u.AccountID, strings.ToLower(u.Email)}] = u.ID
 		}
@@ -553,16 +557,14 @@ func (s *Store) Export(_ context.Context) (*record.Dataset, error) {
 	s.mu.RLock()
 	d := &record.Dataset{
 		Accounts:      make([]record.Account, 0, len(s.accounts)),
-		Users:         make([]record.User, 0, len(s.users)),
+		Users:         make([]record.User, 0, s.users.n),
 		Opportunities: make([]record.Opportunity, 0, s.opps.n),
 		Contacts:      make([]record.Contact, 0, s.contacts.n),
 	}
 	for _, a := range s.accounts {
 		d.Accounts = append(d.Accounts, a)
 	}
-	for _, u := range s.users {
-		d.Users = append(d.Users, u)
-	}
+	s.users.all(func(u *record.User) { d.Users = append(d.Users, *u) })
 	s.opps.all(func(p *oppSlot) {
 		o := p.rec.Clone()
 		o.Version = 0
