@@ -19,14 +19,13 @@ type Store struct {
 	mu sync.RWMutex
 
 	accounts map[string]record.Account
-	users    table[record.User]
-	// users are found by their hashKey; emails maps {account, lower-cased
-	// email} to a user id.
-	emails map[recKey]string
-	// hash keys the records and the ledger (see hashKey).
+	// hash keys the users, the records and the ledger (see hashKey).
 	hash     hasher
+	users    table[record.User]
 	opps     table[oppSlot]
 	contacts table[contactSlot]
+	// emails maps {account, lower-cased email} to a user id.
+	emails map[recKey]string
 
 	// byContact orders the opportunities of each (account, contact) by id.
 	byContact *btree.BTreeG[contactKey]
