@@ -33,6 +33,13 @@ type Config struct {
 	// needed (so up to MaxOpenConns+1 times this in all). Default 16384
 	// (16 MiB).
 	CacheSizeKiB int
+
+	// CheckpointInterval is the shortest time between two passes of the
+	// background checkpointer, which copies the WAL back into the database
+	// file after commits so that commits do not do it themselves (see
+	// checkpoint.go). Negative: no background checkpoints; commits then
+	// checkpoint every 16 MiB of WAL. Default 50ms.
+	CheckpointInterval time.Duration
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -48,6 +55,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CacheSizeKiB == 0 {
 		c.CacheSizeKiB = 16384
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = 50 * time.Millisecond
 	}
 	return c
 }
