@@ -270,15 +270,18 @@ func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded, fen
 // writeOpportunity inserts (version 0) or updates the opportunity on the
 // condition that its stored version is the one read, and returns the number
 // of rows written: 0 on a conflict. An update first tries not to touch the
-// columns of the secondary indexes, which spares rewriting their entries
-// when those columns keep their values, as they mostly do.
+// columns of the secondary indexes, then not those of the contact index,
+// which spares rewriting their entries when those columns keep their
+// values, as they mostly do (an activity moves the stale index only).
 func (s *Store) writeOpportunity(ctx context.Context, version int64, args []any) (int64, error) {
 	if version == 0 {
 		return execCount(ctx, s.w.insertOpp, args[:len(args)-1]...)
 	}
-	n, err := execCount(ctx, s.w.updateOppLight, args...)
-	if err != nil || n > 0 {
-		return n, err
+	for _, stmt := range []*sql.Stmt{s.w.updateOppLight, s.w.updateOppStale} {
+		n, err := execCount(ctx, stmt, args...)
+		if err != nil || n > 0 {
+			return n, err
+		}
 	}
 	return execCount(ctx, s.w.updateOpp, args...)
 }
