@@ -136,8 +136,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // WithTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it
 // when fn returns nil; otherwise it rolls back and returns fn's error. ctx
-// bounds the wait for this Store's other write transactions and is given to
-// BeginTx (database/sql rolls back when it ends). Write transactions of one
+// bounds the wait for this Store's other write transactions; the
+// transaction itself is not cancelled with it (fn's statements are, if fn
+// gives them ctx), so that database/sql starts no goroutine to watch it. Write transactions of one
 // Store run one at a time, on one connection, so fn must not call a writing
 // method of the Store (Commit, CommitBatch, Load, WithTx): that would
 // deadlock. A panic in fn rolls back and goes on.
@@ -146,7 +147,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer s.unlockWrites()
-	tx, err := s.wconn.BeginTx(ctx, nil)
+	tx, err := s.wconn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
