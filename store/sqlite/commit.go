@@ -273,9 +273,33 @@ func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded, fen
 // columns of the secondary indexes, then not those of the contact index,
 // which spares rewriting their entries when those columns keep their
 // values, as they mostly do (an activity moves the stale index only).
-func (s *Store) writeOpportunity(ctx context.Context, version int64, args []any) (int64, error) {
+//
+// When the Store knows the indexed columns of the version read (hints.go),
+// it runs the one statement that fits at once.
+func (s *Store) writeOpportunity(ctx context.Context, version int64, args []any) (n int64, err error) {
+	account, id := args[0].(string), args[1].(string)
+	now := argsIndexed(version+1, args)
+	defer func() {
+		if err == nil && n > 0 {
+			s.hints.put(account, id, now)
+		}
+	}()
 	if version == 0 {
 		return execCount(ctx, s.w.insertOpp, args[:len(args)-1]...)
+	}
+	if was, ok := s.hints.get(account, id); ok && was.version == version {
+		stmt := s.w.updateOpp
+		switch {
+		case was.status == now.status && was.owner == now.owner && was.contact == now.contact && was.activity == now.activity:
+			stmt = s.w.updateOppLight
+		case was.contact == now.contact:
+			stmt = s.w.updateOppStale
+		}
+		if n, err := execCount(ctx, stmt, args...); err != nil || n > 0 {
+			return n, err
+		}
+		// The version moved on (another process), or the hint was wrong:
+		// try them all.
 	}
 	for _, stmt := range []*sql.Stmt{s.w.updateOppLight, s.w.updateOppStale} {
 		n, err := execCount(ctx, stmt, args...)

@@ -36,6 +36,8 @@ type Store struct {
 	// is closed when it has stopped. Both nil without one.
 	ckptKick, ckptDone chan struct{}
 
+	hints hints
+
 	closed    chan struct{}
 	closeOnce sync.Once
 }
