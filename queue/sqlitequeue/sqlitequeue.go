@@ -89,11 +89,27 @@ func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte
 		if err := tx.StmtContext(ctx, q.stmts.nextSeqs).QueryRowContext(ctx, len(bodies)).Scan(&last); err != nil {
 			return err
 		}
-		insert := tx.StmtContext(ctx, q.stmts.insert)
 		seq := last - int64(len(bodies))
-		for i, body := range bodies {
+		// insertRows rows per statement, then the rest one by one.
+		args := make([]any, 0, 4*insertRows)
+		i := 0
+		if len(bodies) >= insertRows {
+			insert := tx.StmtContext(ctx, q.stmts.inserts)
+			for ; i+insertRows <= len(bodies); i += insertRows {
+				args = args[:0]
+				for j := i; j < i+insertRows; j++ {
+					seq++
+					args = append(args, parts[j], seq, bodies[j], now)
+				}
+				if _, err := insert.ExecContext(ctx, args...); err != nil {
+					return err
+				}
+			}
+		}
+		insert := tx.StmtContext(ctx, q.stmts.insert)
+		for ; i < len(bodies); i++ {
 			seq++
-			if _, err := insert.ExecContext(ctx, parts[i], seq, body, now); err != nil {
+			if _, err := insert.ExecContext(ctx, parts[i], seq, bodies[i], now); err != nil {
 				return err
 			}
 		}
