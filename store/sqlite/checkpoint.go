@@ -21,10 +21,11 @@ import (
 // does that: by then the background passes have copied all but the frames
 // of the last interval, so it is short.
 
-// Frames (pages) of WAL after which a commit checkpoints: 64 MiB of 4 KiB
-// pages with the background checkpointer, 16 MiB without.
+// Frames (pages) of WAL after which a commit checkpoints: 128 MiB of 4 KiB
+// pages with the background checkpointer (the WAL file grows to a little
+// over that under a steady load), 16 MiB without.
 const (
-	autocheckpointFrames   = 16000
+	autocheckpointFrames   = 32000
 	noBackgroundCheckpoint = 4000
 )
 

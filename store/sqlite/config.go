@@ -37,8 +37,10 @@ type Config struct {
 	// CheckpointInterval is the shortest time between two passes of the
 	// background checkpointer, which copies the WAL back into the database
 	// file after commits so that commits do not do it themselves (see
-	// checkpoint.go). Negative: no background checkpoints; commits then
-	// checkpoint every 16 MiB of WAL. Default 50ms.
+	// checkpoint.go). Each pass copies every page changed since the last,
+	// once, so rarer passes copy less in all. Negative: no background
+	// checkpoints; commits then checkpoint every 16 MiB of WAL. Default
+	// 200ms.
 	CheckpointInterval time.Duration
 }
 
@@ -57,7 +59,7 @@ func (c Config) WithDefaults() Config {
 		c.CacheSizeKiB = 16384
 	}
 	if c.CheckpointInterval == 0 {
-		c.CheckpointInterval = 50 * time.Millisecond
+		c.CheckpointInterval = 200 * time.Millisecond
 	}
 	return c
 }

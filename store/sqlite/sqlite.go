@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	// Checkpoint every 16 MiB of WAL rather than every 4: the hot pages
 	// (ledger, history, queue) are then copied back to the file far less
 	// often. With the background checkpointer, which does most of the
-	// copying, commits checkpoint only every 64 MiB (see checkpoint.go).
+	// copying, commits checkpoint only every 128 MiB (see checkpoint.go).
 	frames := autocheckpointFrames
 	if cfg.CheckpointInterval < 0 {
 		frames = noBackgroundCheckpoint
