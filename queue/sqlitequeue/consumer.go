@@ -114,6 +114,7 @@ func (c *consumer) rebalance(ctx context.Context, now time.Time) error {
 	held := make(map[int]int64, len(c.held))
 	var released, acquired bool
 	err := c.q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		clear(held)
 		released, acquired = false, false
 		if _, err := tx.StmtContext(ctx, c.q.stmts.heartbeat).ExecContext(ctx, c.id, nowNs); err != nil {
@@ -259,6 +260,7 @@ func (c *consumer) take(ctx context.Context, p, limit int) (*queue.Batch, error)
 	var msgs []queue.Message
 	expires := time.Now().Add(c.q.cfg.LeaseTTL).UnixNano()
 	err := c.q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		msgs = msgs[:0]
 		var delivered int64
 		err := tx.StmtContext(ctx, c.q.stmts.claim).QueryRowContext(ctx, expires, p, c.id, epoch).Scan(&delivered)
@@ -326,6 +328,7 @@ func (c *consumer) Ack(ctx context.Context, b *queue.Batch, ids []string) error 
 	}
 	expires := time.Now().Add(c.q.cfg.LeaseTTL).UnixNano()
 	err = c.q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		if err := c.checkLease(ctx, tx, b, expires); err != nil {
 			return err
 		}
@@ -348,6 +351,7 @@ func (c *consumer) DeadLetter(ctx context.Context, b *queue.Batch, m queue.Messa
 	}
 	now := time.Now()
 	err = c.q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		if err := c.checkLease(ctx, tx, b, now.Add(c.q.cfg.LeaseTTL).UnixNano()); err != nil {
 			return err
 		}
@@ -391,6 +395,7 @@ func (c *consumer) Close(ctx context.Context) error {
 	}
 	c.closed = true
 	err := c.q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		if _, err := tx.ExecContext(ctx, `DELETE FROM queue_consumers WHERE id = ?`, c.id); err != nil {
 			return err
 		}

@@ -50,6 +50,7 @@ func (q *Queue) Replay(ctx context.Context, ids []string) (int, error) {
 	}
 	var n int64
 	err = q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		// New seqs follow the counter, in the order the letters failed;
 		// the counter then moves past them.
 		res, err := tx.ExecContext(ctx, `INSERT INTO queue_messages (partition, seq, body, enqueued_at)
@@ -87,6 +88,7 @@ func (q *Queue) Purge(ctx context.Context, ids []string) (int, error) {
 	}
 	var n int64
 	err = q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		res, err := tx.ExecContext(ctx, `DELETE FROM queue_dead_letters
 			WHERE ?1 IS NULL OR id IN (SELECT value FROM json_each(?1))`, list)
 		if err != nil {

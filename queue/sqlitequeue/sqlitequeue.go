@@ -84,15 +84,32 @@ func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte
 	}
 	now := time.Now().UnixNano()
 	err := q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		var last int64
 		if err := tx.StmtContext(ctx, q.stmts.nextSeqs).QueryRowContext(ctx, len(bodies)).Scan(&last); err != nil {
 			return err
 		}
-		insert := tx.StmtContext(ctx, q.stmts.insert)
 		seq := last - int64(len(bodies))
-		for i, body := range bodies {
+		// insertRows rows per statement, then the rest one by one.
+		args := make([]any, 0, 4*insertRows)
+		i := 0
+		if len(bodies) >= insertRows {
+			insert := tx.StmtContext(ctx, q.stmts.inserts)
+			for ; i+insertRows <= len(bodies); i += insertRows {
+				args = args[:0]
+				for j := i; j < i+insertRows; j++ {
+					seq++
+					args = append(args, parts[j], seq, bodies[j], now)
+				}
+				if _, err := insert.ExecContext(ctx, args...); err != nil {
+					return err
+				}
+			}
+		}
+		insert := tx.StmtContext(ctx, q.stmts.insert)
+		for ; i < len(bodies); i++ {
 			seq++
-			if _, err := insert.ExecContext(ctx, parts[i], seq, body, now); err != nil {
+			if _, err := insert.ExecContext(ctx, parts[i], seq, bodies[i], now); err != nil {
 				return err
 			}
 		}
@@ -116,6 +133,7 @@ func (q *Queue) Consumer(ctx context.Context, id string) (queue.Consumer, error)
 	}
 	now := time.Now()
 	err := q.write(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see Queue.write
 		_, err := tx.StmtContext(ctx, q.stmts.heartbeat).ExecContext(ctx, id, now.UnixNano())
 		return err
 	})
@@ -158,6 +176,11 @@ func (q *Queue) checkOpen() error {
 // that writes, so that the transaction takes SQLite's write lock at once
 // (waiting under busy_timeout) even if BEGIN was DEFERRED: a deferred
 // transaction that read first could fail to upgrade with SQLITE_BUSY.
+// ctx bounds the wait for the write turn; the transaction and fn's
+// statements run without cancellation (each fn shadows ctx with
+// context.WithoutCancel): they are short, and with a context that can end
+// database/sql and the driver start a goroutine per statement to watch it,
+// which cost a Push of 500 messages more than its inserts.
 func (q *Queue) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if q.cfg.WriteTx != nil {
 		return q.cfg.WriteTx(ctx, fn)
@@ -168,7 +191,7 @@ func (q *Queue) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-q.wsem }()
-	tx, err := q.db.BeginTx(ctx, nil)
+	tx, err := q.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}

@@ -5,7 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
+
+// insertRows is the rows statements.inserts inserts: one statement per row
+// cost a push of many messages more than the rows themselves.
+const insertRows = 50
 
 // statements are the queue's hot statements, prepared once. database/sql
 // prepares each again on a connection the first time it is used there and
@@ -13,6 +18,7 @@ import (
 type statements struct {
 	nextSeqs  *sql.Stmt // n -> the last of the n seqs taken
 	insert    *sql.Stmt // partition, seq, body, enqueued_at
+	inserts   *sql.Stmt // insert of insertRows rows, their arguments in turn
 	heartbeat *sql.Stmt // id, now
 	renew     *sql.Stmt // expires_at, partition, owner, epoch
 	claim     *sql.Stmt // expires_at, partition, owner, epoch -> delivered
@@ -32,6 +38,8 @@ func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
 	}{
 		{&s.nextSeqs, `UPDATE queue_meta SET value = value + ? WHERE key = 'seq' RETURNING value`},
 		{&s.insert, `INSERT INTO queue_messages (partition, seq, body, enqueued_at) VALUES (?, ?, ?, ?)`},
+		{&s.inserts, `INSERT INTO queue_messages (partition, seq, body, enqueued_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", insertRows), ", ")},
 		{&s.heartbeat, `INSERT INTO queue_consumers (id, heartbeat) VALUES (?, ?)
 			ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat`},
 		{&s.renew, `UPDATE queue_leases SET expires_at = ? WHERE partition = ? AND owner = ? AND epoch = ?`},

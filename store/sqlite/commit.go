@@ -270,15 +270,42 @@ func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded, fen
 // writeOpportunity inserts (version 0) or updates the opportunity on the
 // condition that its stored version is the one read, and returns the number
 // of rows written: 0 on a conflict. An update first tries not to touch the
-// columns of the secondary indexes, which spares rewriting their entries
-// when those columns keep their values, as they mostly do.
-func (s *Store) writeOpportunity(ctx context.Context, version int64, args []any) (int64, error) {
+// columns of the secondary indexes, then not those of the contact index,
+// which spares rewriting their entries when those columns keep their
+// values, as they mostly do (an activity moves the stale index only).
+//
+// When the Store knows the indexed columns of the version read (hints.go),
+// it runs the one statement that fits at once.
+func (s *Store) writeOpportunity(ctx context.Context, version int64, args []any) (n int64, err error) {
+	account, id := args[0].(string), args[1].(string)
+	now := argsIndexed(version+1, args)
+	defer func() {
+		if err == nil && n > 0 {
+			s.hints.put(account, id, now)
+		}
+	}()
 	if version == 0 {
 		return execCount(ctx, s.w.insertOpp, args[:len(args)-1]...)
 	}
-	n, err := execCount(ctx, s.w.updateOppLight, args...)
-	if err != nil || n > 0 {
-		return n, err
+	if was, ok := s.hints.get(account, id); ok && was.version == version {
+		stmt := s.w.updateOpp
+		switch {
+		case was.status == now.status && was.owner == now.owner && was.contact == now.contact && was.activity == now.activity:
+			stmt = s.w.updateOppLight
+		case was.contact == now.contact:
+			stmt = s.w.updateOppStale
+		}
+		if n, err := execCount(ctx, stmt, args...); err != nil || n > 0 {
+			return n, err
+		}
+		// The version moved on (another process), or the hint was wrong:
+		// try them all.
+	}
+	for _, stmt := range []*sql.Stmt{s.w.updateOppLight, s.w.updateOppStale} {
+		n, err := execCount(ctx, stmt, args...)
+		if err != nil || n > 0 {
+			return n, err
+		}
 	}
 	return execCount(ctx, s.w.updateOpp, args...)
 }

@@ -33,6 +33,15 @@ type Config struct {
 	// needed (so up to MaxOpenConns+1 times this in all). Default 16384
 	// (16 MiB).
 	CacheSizeKiB int
+
+	// CheckpointInterval is the shortest time between two passes of the
+	// background checkpointer, which copies the WAL back into the database
+	// file after commits so that commits do not do it themselves (see
+	// checkpoint.go). Each pass copies every page changed since the last,
+	// once, so rarer passes copy less in all. Negative: no background
+	// checkpoints; commits then checkpoint every 16 MiB of WAL. Default
+	// 200ms.
+	CheckpointInterval time.Duration
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -48,6 +57,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CacheSizeKiB == 0 {
 		c.CacheSizeKiB = 16384
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = 200 * time.Millisecond
 	}
 	return c
 }

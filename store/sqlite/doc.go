@@ -6,7 +6,9 @@
 // committed transaction survives a crash of the process; after a crash of
 // the operating system or a power loss the last commits may be rolled back,
 // never half applied. Config.Synchronous "FULL" keeps those too, at the
-// price of an fsync per commit. Several processes on one machine (workers,
+// price of an fsync per commit. A goroutine of the Store copies the WAL back
+// into the file (checkpoints) beside the writers, so that commits rarely
+// do it themselves (Config.CheckpointInterval). Several processes on one machine (workers,
 // a push) can share the file: write transactions begin IMMEDIATE and wait
 // for the write lock up to Config.BusyTimeout, and readers never block
 // writers. The file must not be on a network file system.

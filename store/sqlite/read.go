@@ -108,6 +108,7 @@ func (s *Store) Opportunity(ctx context.Context, accountID, id string) (record.O
 	if err != nil {
 		return record.Opportunity{}, notFound(err, "opportunity", id)
 	}
+	s.hints.remember(&o)
 	return o, nil
 }
 

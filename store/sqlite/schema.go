@@ -103,6 +103,22 @@ CREATE TABLE fences (
 	PRIMARY KEY (account_id, "partition")
 ) STRICT, WITHOUT ROWID;
 `,
+	// 2: the ledger keyed by event id first. Keyed by account first, a
+	// batch of events of many accounts wrote one page of the ledger per
+	// account; keyed by event id, events whose ids grow with time (sequence
+	// numbers, ULIDs, UUIDv7) append to the same few pages, and random ids
+	// cost what they did.
+	`
+CREATE TABLE ledger_v2 (
+	event_id     TEXT    NOT NULL,
+	account_id   TEXT    NOT NULL,
+	processed_at INTEGER NOT NULL,
+	PRIMARY KEY (event_id, account_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO ledger_v2 (event_id, account_id, processed_at) SELECT event_id, account_id, processed_at FROM ledger;
+DROP TABLE ledger;
+ALTER TABLE ledger_v2 RENAME TO ledger;
+`,
 }
 
 // migrate brings the store's schema to SchemaVersion in one write

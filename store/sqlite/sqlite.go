@@ -32,6 +32,12 @@ type Store struct {
 	wconn *sql.Conn
 	w     writeStmts
 
+	// ckptKick wakes the background checkpointer after a commit; ckptDone
+	// is closed when it has stopped. Both nil without one.
+	ckptKick, ckptDone chan struct{}
+
+	hints hints
+
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -67,8 +73,13 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	q.Add("_pragma", "temp_store(memory)")
 	// Checkpoint every 16 MiB of WAL rather than every 4: the hot pages
 	// (ledger, history, queue) are then copied back to the file far less
-	// often, and the commit path checkpoints a quarter as often.
-	q.Add("_pragma", "wal_autocheckpoint(4000)")
+	// often. With the background checkpointer, which does most of the
+	// copying, commits checkpoint only every 128 MiB (see checkpoint.go).
+	frames := autocheckpointFrames
+	if cfg.CheckpointInterval < 0 {
+		frames = noBackgroundCheckpoint
+	}
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", frames))
 	// A URI, so that any character of the path is allowed.
 	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
 
@@ -76,12 +87,21 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(cfg.MaxOpenConns + 1) // + wconn
-	db.SetMaxIdleConns(cfg.MaxOpenConns + 1) // keep connections and their prepared statements
+	db.SetMaxOpenConns(cfg.MaxOpenConns + 2) // + wconn and the checkpointer's
+	db.SetMaxIdleConns(cfg.MaxOpenConns + 2) // keep connections and their prepared statements
 	s := &Store{db: db, wsem: make(chan struct{}, 1), closed: make(chan struct{})}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	if cfg.CheckpointInterval > 0 {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+		}
+		s.ckptKick, s.ckptDone = make(chan struct{}, 1), make(chan struct{})
+		go s.checkpointLoop(conn, cfg.CheckpointInterval)
 	}
 	return s, nil
 }
@@ -118,8 +138,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // WithTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it
 // when fn returns nil; otherwise it rolls back and returns fn's error. ctx
-// bounds the wait for this Store's other write transactions and is given to
-// BeginTx (database/sql rolls back when it ends). Write transactions of one
+// bounds the wait for this Store's other write transactions; the
+// transaction itself is not cancelled with it (fn's statements are, if fn
+// gives them ctx), so that database/sql starts no goroutine to watch it. Write transactions of one
 // Store run one at a time, on one connection, so fn must not call a writing
 // method of the Store (Commit, CommitBatch, Load, WithTx): that would
 // deadlock. A panic in fn rolls back and goes on.
@@ -128,7 +149,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer s.unlockWrites()
-	tx, err := s.wconn.BeginTx(ctx, nil)
+	tx, err := s.wconn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
@@ -147,6 +168,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
+	s.kickCheckpoint()
 	return nil
 }
 
@@ -201,6 +223,7 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context) error) e
 		return fmt.Errorf("committing: %w", err)
 	}
 	done = true
+	s.kickCheckpoint()
 	return nil
 }
 
@@ -214,6 +237,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.wsem <- struct{}{} // for good: writers see closed
+		if s.ckptDone != nil {
+			<-s.ckptDone
+		}
 		closeAll(s.r.defs())
 		closeAll(s.w.defs())
 		var errs []error

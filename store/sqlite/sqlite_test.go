@@ -84,6 +84,7 @@ func TestPragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
 		{"user_version", fmt.Sprint(len(migrations))},
+		{"wal_autocheckpoint", fmt.Sprint(autocheckpointFrames)}, // the background checkpointer does most
 	} {
 		var got string
 		if err := s.DB().QueryRow("PRAGMA " + c.pragma).Scan(&got); err != nil {
@@ -555,6 +556,19 @@ func TestConfig(t *testing.T) {
 			t.Errorf("Open with %+v succeeded", c.cfg)
 		}
 	}
+	// Without the background checkpointer, commits checkpoint as often
+	// as they used to.
+	nobg, err := Open(context.Background(), filepath.Join(t.TempDir(), "nobg.db"), Config{CheckpointInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames int
+	if err := nobg.DB().QueryRow("PRAGMA wal_autocheckpoint").Scan(&frames); err != nil || frames != noBackgroundCheckpoint {
+		t.Errorf("wal_autocheckpoint = %d, %v without the background checkpointer; want %d", frames, err, noBackgroundCheckpoint)
+	}
+	if err := nobg.Close(); err != nil {
+		t.Error(err)
+	}
 	full := Config{Synchronous: "full"}
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "odd ?#% name.db"), full)
 	if err != nil {
@@ -703,5 +717,40 @@ func TestCommitBatch(t *testing.T) {
 	}
 	if done, _ := s.Processed(ctx, "acme", "e9"); done {
 		t.Error("the cancelled batch committed e9")
+	}
+}
+
+// TestBackgroundCheckpoint: after commits, the WAL is copied back into the
+// database file without a commit doing it.
+func TestBackgroundCheckpoint(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	o, err := s.Opportunity(ctx, "acme", "opp_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, update("e1", o, "Won")); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// NOOP copies nothing: it reports the frames in the WAL and
+		// those already copied.
+		var busy, log, done int
+		if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &log, &done); err != nil {
+			t.Fatal(err)
+		}
+		if log > 0 && done == log {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL of %d frames, %d checkpointed after 5s", log, done)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

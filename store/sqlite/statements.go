@@ -15,9 +15,9 @@ type readStmts struct {
 // writeStmts are prepared on the Store's write connection, which only
 // writers holding Store.wsem use.
 type writeStmts struct {
-	begin, commit, rollback                                                        *sql.Stmt
-	fence, setFence, ledger, unledger, oppVersion, contactVersion                  *sql.Stmt
-	insertOpp, updateOpp, updateOppLight, insertContact, updateContact, addHistory *sql.Stmt
+	begin, commit, rollback                                                                        *sql.Stmt
+	fence, setFence, ledger, unledger, oppVersion, contactVersion                                  *sql.Stmt
+	insertOpp, updateOpp, updateOppLight, updateOppStale, insertContact, updateContact, addHistory *sql.Stmt
 }
 
 // Parameters ?1 to ?14 of the opportunity statements are oppArgs, ?15 the
@@ -27,6 +27,8 @@ const (
 	tags = ?10, followers = ?11, created_at = ?12, updated_at = ?13, last_owner_activity_at = ?14, version = version + 1`
 	sqlOppSetLight = `name = ?3, pipeline = ?4, stage = ?5, value = ?7, tags = ?10, followers = ?11, created_at = ?12,
 	updated_at = ?13, version = version + 1`
+	sqlOppSetStale = `name = ?3, pipeline = ?4, stage = ?5, status = ?6, value = ?7, owner_id = ?8, tags = ?10,
+	followers = ?11, created_at = ?12, updated_at = ?13, last_owner_activity_at = ?14, version = version + 1`
 	sqlOppInsert = `INSERT INTO opportunities (` + oppColumns + `)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)`
 	sqlContactSet = `name = ?3, email = ?4, owner_id = ?5, tags = ?6, followers = ?7, created_at = ?8, updated_at = ?9,
@@ -104,6 +106,11 @@ func (st *writeStmts) defs() []stmtDef {
 		// An update that leaves the columns of the secondary indexes as they are.
 		{&st.updateOppLight, `UPDATE opportunities SET ` + sqlOppSetLight + ` WHERE account_id = ?1 AND id = ?2 AND version = ?15
 			AND status = ?6 AND owner_id = ?8 AND contact_id = ?9 AND last_owner_activity_at = ?14`},
+		// One that leaves the contact index's entry as it is: SQLite
+		// rewrites the entry of every index with a column in SET, even
+		// to the same value.
+		{&st.updateOppStale, `UPDATE opportunities SET ` + sqlOppSetStale + ` WHERE account_id = ?1 AND id = ?2 AND version = ?15
+			AND contact_id = ?9`},
 		{&st.insertContact, sqlContactInsert + ` ON CONFLICT DO NOTHING`},
 		{&st.updateContact, `UPDATE contacts SET ` + sqlContactSet + ` WHERE account_id = ?1 AND id = ?2 AND version = ?10`},
 		{&st.addHistory, `INSERT INTO history (account_id, kind, record_id, seq, at, event_id, workflow_id, actor_id, step, user_id, outcome, detail)
