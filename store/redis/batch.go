@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
-	"strings"
+	"fmt"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -12,70 +14,180 @@ import (
 
 var _ store.BatchCommitter = (*Store)(nil)
 
-// CommitBatch implements store.BatchCommitter: the commit script of every
-// changeset, in order, in one pipeline (one round trip). Redis runs the
-// scripts one after another, each atomic, so each changeset sees the ones
-// before it. A changeset refused by its checks gets its error in errs; the
-// others are committed.
+// CommitBatch implements store.BatchCommitter with commitScript: the
+// changesets go in groups, one per account, in their order within each
+// account (accounts share nothing, so the order between them does not
+// matter). On one server (a *goredis.Client) every group goes in one
+// script call; on a Redis Cluster, whose scripts must keep to one hash
+// slot, each group is a call of its own, all in one pipeline. Either way it
+// is one round trip. Each changeset is checked and written on its own, all
+// or nothing, seeing the ones before it; a changeset refused by its checks
+// gets its error in errs, and the others are committed.
 func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]error, error) {
 	if len(css) == 0 {
 		return nil, nil
 	}
 	errs := make([]error, len(css))
-	type call struct {
-		i   int
-		cmd *goredis.Cmd
-	}
-	calls := make([]call, 0, len(css))
-	for attempt := 0; attempt < 2; attempt++ {
-		calls = calls[:0]
-		pipe := s.client.Pipeline()
-		for i, cs := range css {
-			if err := checkChangeset(cs); err != nil {
-				errs[i] = err
-				continue
-			}
-			keys, args, err := s.commitArgs(cs)
-			if err != nil {
-				errs[i] = err
-				continue
-			}
-			if err := s.addAccount(ctx, cs.AccountID); err != nil {
-				return nil, err
-			}
-			calls = append(calls, call{i, commitScript.EvalSha(ctx, pipe, keys, args...)})
+	b := batchPool.Get().(*batch)
+	defer b.release()
+	for i, cs := range css {
+		if err := checkChangeset(cs); err != nil {
+			errs[i] = err
+			continue
 		}
-		if len(calls) == 0 {
-			return errs, nil
+		g := b.group(s, cs.AccountID)
+		start, n := len(g.m.b), g.m.n
+		if err := appendChangeset(&g.m, cs); err != nil {
+			g.m.b, g.m.n = g.m.b[:start], n
+			errs[i] = err
+			continue
+		}
+		g.idx = append(g.idx, i)
+	}
+	if len(b.groups) == 0 {
+		return errs, nil
+	}
+	accounts := make([]string, len(b.groups))
+	for i, g := range b.groups {
+		accounts[i] = g.account
+	}
+	if err := s.addAccount(ctx, accounts...); err != nil {
+		return nil, err
+	}
+	for _, g := range b.groups {
+		g.m.arrayEnd(g.at, g.m.n)
+		binary.BigEndian.PutUint32(g.m.b[g.countAt+1:], uint32(len(g.idx)))
+	}
+	_, single := s.client.(*goredis.Client)
+	for attempt := 0; ; attempt++ {
+		var calls []*goredis.Cmd
+		var members [][]*group // the groups of each call
+		pipe := s.client.Pipeline()
+		if single {
+			keys := make([]string, len(b.groups))
+			args := make([]any, 1+len(b.groups))
+			args[0] = s.ledgerTTL
+			for i, g := range b.groups {
+				keys[i] = g.fences
+				args[1+i] = g.m.b
+			}
+			calls = append(calls, s.evalCommit(ctx, pipe, attempt, keys, args))
+			members = append(members, b.groups)
+		} else {
+			for _, g := range b.groups {
+				calls = append(calls, s.evalCommit(ctx, pipe, attempt, []string{g.fences}, []any{s.ledgerTTL, g.m.b}))
+				members = append(members, []*group{g})
+			}
 		}
 		_, err := pipe.Exec(ctx)
-		noScript := false
-		for _, c := range calls {
-			if e := c.cmd.Err(); e != nil && strings.HasPrefix(e.Error(), "NOSCRIPT") {
-				noScript = true
-			}
-		}
-		if noScript && attempt == 0 {
-			// The server lost its script cache (a restart): load and retry.
-			// Nothing was applied: every EVALSHA failed before running.
-			if err := commitScript.Load(ctx, s.client).Err(); err != nil {
-				return nil, err
-			}
+		if attempt == 0 && anyNoScript(calls) {
+			// The server does not have the script (a restart, a failover):
+			// nothing ran. Send it whole.
 			continue
 		}
 		if err != nil {
 			var rerr goredis.Error
 			if !errors.As(err, &rerr) {
-				// A transport error: which scripts ran is unknown.
+				// A transport error: which changesets were applied is
+				// unknown.
 				return nil, err
 			}
 		}
-		for _, c := range calls {
-			if e := c.cmd.Err(); e != nil {
-				errs[c.i] = commitErr(css[c.i], e)
+		for c, cmd := range calls {
+			replies, err := cmd.StringSlice()
+			n := 0
+			for _, g := range members[c] {
+				n += len(g.idx)
+			}
+			if err == nil && len(replies) != n {
+				err = fmt.Errorf("commit script replied %d times for %d changesets", len(replies), n)
+			}
+			k := 0
+			for _, g := range members[c] {
+				for _, i := range g.idx {
+					if err != nil {
+						errs[i] = fmt.Errorf("redis store: committing changeset of account %q: %w", g.account, err)
+					} else {
+						errs[i] = commitReply(css[i], replies[k])
+					}
+					k++
+				}
 			}
 		}
 		return errs, nil
 	}
-	return errs, nil
+}
+
+// evalCommit queues commitScript on pipe: EVALSHA first, EVAL on the
+// second attempt.
+func (s *Store) evalCommit(ctx context.Context, pipe goredis.Pipeliner, attempt int, keys []string, args []any) *goredis.Cmd {
+	if attempt == 0 {
+		return commitScript.EvalSha(ctx, pipe, keys, args...)
+	}
+	return commitScript.Eval(ctx, pipe, keys, args...)
+}
+
+func anyNoScript(calls []*goredis.Cmd) bool {
+	for _, c := range calls {
+		if err := c.Err(); err != nil && (errors.Is(err, goredis.ErrNoScript) || goredis.HasErrorPrefix(err, "NOSCRIPT")) {
+			return true
+		}
+	}
+	return false
+}
+
+// batch is the script arguments of a CommitBatch being built, reused
+// across calls.
+type batch struct {
+	groups []*group
+	byID   map[string]*group
+	spare  []*group
+}
+
+// group is the changesets of one account.
+type group struct {
+	account string
+	fences  string
+	idx     []int // the changesets' indexes in the batch
+	m       msgpack
+	at      int // the array header
+	countAt int // the number of changesets
+}
+
+var batchPool = sync.Pool{New: func() any { return &batch{byID: map[string]*group{}} }}
+
+// group returns the account's group, starting it with its base.
+func (b *batch) group(s *Store, account string) *group {
+	if g := b.byID[account]; g != nil {
+		return g
+	}
+	var g *group
+	if n := len(b.spare); n > 0 {
+		g, b.spare = b.spare[n-1], b.spare[:n-1]
+	} else {
+		g = &group{}
+	}
+	k := s.keys(account)
+	g.account, g.fences, g.idx = account, k.fences(), g.idx[:0]
+	g.m.b, g.m.n = g.m.b[:0], 0
+	g.at = g.m.arrayStart()
+	g.m.str(k.base)
+	g.countAt = len(g.m.b)
+	g.m.b = append(g.m.b, 0xce, 0, 0, 0, 0) // set when the group is complete
+	g.m.n++
+	b.groups = append(b.groups, g)
+	b.byID[account] = g
+	return g
+}
+
+// release returns the batch to the pool, dropping buffers that grew large.
+func (b *batch) release() {
+	for _, g := range b.groups {
+		if cap(g.m.b) <= 1<<20 {
+			b.spare = append(b.spare, g)
+		}
+	}
+	b.groups = b.groups[:0]
+	clear(b.byID)
+	batchPool.Put(b)
 }

@@ -190,16 +190,21 @@ func (s *Store) OpportunitiesByContact(ctx context.Context, accountID, contactID
 	return out, nil
 }
 
-// Processed implements store.Reader with one EXISTS.
+// Processed implements store.Reader with one round trip: SISMEMBER on the
+// account's ledger set and EXISTS on the entry's own key (entries with a
+// TTL, and those written by versions before the set).
 func (s *Store) Processed(ctx context.Context, accountID, eventID string) (bool, error) {
 	if accountID == "" || eventID == "" {
 		return false, nil
 	}
-	n, err := s.client.Exists(ctx, s.keys(accountID).ledger(eventID)).Result()
-	if err != nil {
+	k := s.keys(accountID)
+	pipe := s.client.Pipeline()
+	inSet := pipe.SIsMember(ctx, k.ledgerSet(), eventID)
+	key := pipe.Exists(ctx, k.ledger(eventID))
+	if _, err := pipe.Exec(ctx); err != nil {
 		return false, fmt.Errorf("redis store: ledger of account %q: %w", accountID, err)
 	}
-	return n == 1, nil
+	return inSet.Val() || key.Val() == 1, nil
 }
 
 // History implements store.Store with one LRANGE. Seq is the entry's
