@@ -1,0 +1,4 @@
+package event
+
+// DecodeFast exports decodeFast to the tests.
+var DecodeFast = decodeFast
