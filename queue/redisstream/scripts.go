@@ -311,12 +311,21 @@ type scriptCall struct {
 // NOSCRIPT reply means the script did not run. Each call's outcome is in
 // its cmd.
 func runScripts(ctx context.Context, c goredis.UniversalClient, calls []*scriptCall) {
-	if len(calls) == 0 {
-		return
-	}
+	runScriptsAnd(ctx, c, calls, nil)
+}
+
+// runScriptsAnd is runScripts with more commands, which more adds to the
+// first pipeline (when more is not nil).
+func runScriptsAnd(ctx context.Context, c goredis.UniversalClient, calls []*scriptCall, more func(goredis.Pipeliner)) {
 	pipe := c.Pipeline()
 	for _, k := range calls {
 		k.cmd = k.script.EvalSha(ctx, pipe, k.keys, k.args...)
+	}
+	if more != nil {
+		more(pipe)
+	}
+	if pipe.Len() == 0 {
+		return
 	}
 	_, _ = pipe.Exec(ctx)
 	var retry []*scriptCall
