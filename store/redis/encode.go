@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/followflow/followflow/internal/jsonfast"
 	"github.com/followflow/followflow/record"
 )
 
@@ -282,3 +283,101 @@ func marshalErr(v any) error {
 // errUnencodable stands in for json.Marshal's error should it accept a
 // value that an appender declined.
 var errUnencodable = errors.New("value cannot be encoded as JSON")
+
+// decodeOpportunityJSON reads what appendOpportunityJSON (or json.Marshal)
+// wrote, with package jsonfast; ok is false when it cannot, and the caller
+// uses json.Unmarshal.
+func decodeOpportunityJSON(s string, o *record.Opportunity) (ok bool) {
+	d := jsonfast.NewString(s)
+	var seen uint16
+	if !d.ObjectStart() {
+		return false
+	}
+	for more := d.FirstKey(); more; more = d.NextKey() {
+		key, ok := d.Key()
+		if !ok {
+			return false
+		}
+		var bit uint16
+		switch key {
+		case "id":
+			bit, ok = 1<<0, d.Str(&o.ID)
+		case "account_id":
+			bit, ok = 1<<1, d.Str(&o.AccountID)
+		case "name":
+			bit, ok = 1<<2, d.Str(&o.Name)
+		case "pipeline":
+			bit, ok = 1<<3, d.Str(&o.Pipeline)
+		case "stage":
+			bit, ok = 1<<4, d.Str(&o.Stage)
+		case "status":
+			bit, ok = 1<<5, d.Str(&o.Status)
+		case "value":
+			bit, ok = 1<<6, d.Float(&o.Value)
+		case "owner_id":
+			bit, ok = 1<<7, d.Str(&o.OwnerID)
+		case "contact_id":
+			bit, ok = 1<<8, d.Str(&o.ContactID)
+		case "tags":
+			bit, ok = 1<<9, d.StrsOrNull(&o.Tags)
+		case "followers":
+			bit, ok = 1<<10, d.StrsOrNull(&o.Followers)
+		case "created_at":
+			bit, ok = 1<<11, d.Time(&o.CreatedAt)
+		case "updated_at":
+			bit, ok = 1<<12, d.Time(&o.UpdatedAt)
+		case "last_owner_activity_at":
+			bit, ok = 1<<13, d.Time(&o.LastOwnerActivityAt)
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.OK() && d.End()
+}
+
+// decodeContactJSON is decodeOpportunityJSON for a contact.
+func decodeContactJSON(s string, c *record.Contact) (ok bool) {
+	d := jsonfast.NewString(s)
+	var seen uint16
+	if !d.ObjectStart() {
+		return false
+	}
+	for more := d.FirstKey(); more; more = d.NextKey() {
+		key, ok := d.Key()
+		if !ok {
+			return false
+		}
+		var bit uint16
+		switch key {
+		case "id":
+			bit, ok = 1<<0, d.Str(&c.ID)
+		case "account_id":
+			bit, ok = 1<<1, d.Str(&c.AccountID)
+		case "name":
+			bit, ok = 1<<2, d.Str(&c.Name)
+		case "email":
+			bit, ok = 1<<3, d.Str(&c.Email)
+		case "owner_id":
+			bit, ok = 1<<4, d.Str(&c.OwnerID)
+		case "tags":
+			bit, ok = 1<<5, d.StrsOrNull(&c.Tags)
+		case "followers":
+			bit, ok = 1<<6, d.StrsOrNull(&c.Followers)
+		case "created_at":
+			bit, ok = 1<<7, d.Time(&c.CreatedAt)
+		case "updated_at":
+			bit, ok = 1<<8, d.Time(&c.UpdatedAt)
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.OK() && d.End()
+}

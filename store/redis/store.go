@@ -251,8 +251,11 @@ func decodeOpp(v, d any, accountID, id string) (record.Opportunity, error) {
 	if data == "" {
 		return o, store.ErrNotFound
 	}
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
-		return o, fmt.Errorf("redis store: decoding opportunity %q of account %q: %w", id, accountID, err)
+	if !decodeOpportunityJSON(data, &o) {
+		o = record.Opportunity{}
+		if err := json.Unmarshal([]byte(data), &o); err != nil {
+			return o, fmt.Errorf("redis store: decoding opportunity %q of account %q: %w", id, accountID, err)
+		}
 	}
 	o.Version = version
 	return o, nil
@@ -268,8 +271,11 @@ func decodeContact(v, d any, accountID, id string) (record.Contact, error) {
 	if data == "" {
 		return c, store.ErrNotFound
 	}
-	if err := json.Unmarshal([]byte(data), &c); err != nil {
-		return c, fmt.Errorf("redis store: decoding contact %q of account %q: %w", id, accountID, err)
+	if !decodeContactJSON(data, &c) {
+		c = record.Contact{}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			return c, fmt.Errorf("redis store: decoding contact %q of account %q: %w", id, accountID, err)
+		}
 	}
 	c.Version = version
 	return c, nil
