@@ -65,17 +65,21 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 		pipe := s.client.Pipeline()
 		if single {
 			keys := make([]string, len(b.groups))
-			args := make([]any, 1+len(b.groups))
-			args[0] = s.ledgerTTL
+			all := &b.all
+			all.b, all.n = all.b[:0], 0
+			at := all.arrayStart()
 			for i, g := range b.groups {
 				keys[i] = g.fences
-				args[1+i] = g.m.b
+				all.b = append(all.b, g.m.b...)
 			}
-			calls = append(calls, s.evalCommit(ctx, pipe, attempt, keys, args))
+			all.arrayEnd(at, len(b.groups))
+			calls = append(calls, s.evalCommit(ctx, pipe, attempt, keys, []any{s.ledgerTTL, all.b}))
 			members = append(members, b.groups)
 		} else {
 			for _, g := range b.groups {
-				calls = append(calls, s.evalCommit(ctx, pipe, attempt, []string{g.fences}, []any{s.ledgerTTL, g.m.b}))
+				// An array of one group: its header, then the group.
+				g.one = append(append(g.one[:0], 0x91), g.m.b...)
+				calls = append(calls, s.evalCommit(ctx, pipe, attempt, []string{g.fences}, []any{s.ledgerTTL, g.one}))
 				members = append(members, []*group{g})
 			}
 		}
@@ -139,6 +143,7 @@ func anyNoScript(calls []*goredis.Cmd) bool {
 // batch is the script arguments of a CommitBatch being built, reused
 // across calls.
 type batch struct {
+	all    msgpack // the groups of a call on one server
 	groups []*group
 	byID   map[string]*group
 	spare  []*group
@@ -150,8 +155,9 @@ type group struct {
 	fences  string
 	idx     []int // the changesets' indexes in the batch
 	m       msgpack
-	at      int // the array header
-	countAt int // the number of changesets
+	one     []byte // m in an array of its own, for a call of its own
+	at      int    // the array header
+	countAt int    // the number of changesets
 }
 
 var batchPool = sync.Pool{New: func() any { return &batch{byID: map[string]*group{}} }}

@@ -49,8 +49,9 @@ end
 // The changesets come in groups, one per account: KEYS[g] is the fences
 // hash of group g (which routes the call on a Redis Cluster, where a call
 // holds one group: every key of an account shares its hash slot), ARGV[1]
-// the ledger TTL in ms (0: the ledger set, kept forever), ARGV[g + 1] the
-// group, MessagePack: one array of base, the number of changesets, then per
+// the ledger TTL in ms (0: the ledger set, kept forever), ARGV[2] the
+// groups, MessagePack: an array of one array per group, in the order of
+// KEYS, of base, the number of changesets, then per
 // changeset fence partition ("" when none), fence epoch, event id ("" when
 // none), ledger value, 1 when a written record is over the follower limit
 // (else 0), the numbers of reads, opportunities, contacts and history
@@ -67,9 +68,11 @@ end
 // well.
 var commitScript = goredis.NewScript(luaPutOpp + `
 local ttl = tonumber(ARGV[1])
+local groups = cmsgpack.unpack(ARGV[2])
 local out = {}
+local oldc, olds, newc = {}, {}, {}
 for g = 1, #KEYS do
-  local a = cmsgpack.unpack(ARGV[g + 1])
+  local a = groups[g]
   local fences, base = KEYS[g], a[1]
   local stale, opps, contacts, ledger = base .. 'stale', base .. 'opps', base .. 'contacts', base .. 'ledger'
   local newest = {}  -- partition -> newest epoch (string) or false
@@ -132,7 +135,6 @@ for g = 1, #KEYS do
         end
       end
     end
-    local oldc, olds = {}, {}
     if not err then
       for j = 0, no - 1 do
         local k = o0 + 6 * j
@@ -146,7 +148,6 @@ for g = 1, #KEYS do
         olds[j] = st[3] or false
       end
     end
-    local newc = {}
     if not err then
       for j = 0, nc - 1 do
         local k = c0 + 4 * j
