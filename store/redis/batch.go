@@ -58,38 +58,47 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 		g.m.arrayEnd(g.at, g.m.n)
 		binary.BigEndian.PutUint32(g.m.b[g.countAt+1:], uint32(len(g.idx)))
 	}
-	_, single := s.client.(*goredis.Client)
-	for attempt := 0; ; attempt++ {
-		var calls []*goredis.Cmd
-		var members [][]*group // the groups of each call
+	// One call with every group on one server, one call per group on a
+	// cluster.
+	type call struct {
+		keys   []string
+		arg    []byte
+		groups []*group
+		cmd    *goredis.Cmd
+	}
+	var calls []*call
+	if _, single := s.client.(*goredis.Client); single {
+		keys := make([]string, len(b.groups))
+		all := &b.all
+		all.b, all.n = all.b[:0], 0
+		at := all.arrayStart()
+		for i, g := range b.groups {
+			keys[i] = g.fences
+			all.b = append(all.b, g.m.b...)
+		}
+		all.arrayEnd(at, len(b.groups))
+		calls = append(calls, &call{keys: keys, arg: all.b, groups: b.groups})
+	} else {
+		for _, g := range b.groups {
+			// An array of one group: its header, then the group.
+			g.one = append(append(g.one[:0], 0x91), g.m.b...)
+			calls = append(calls, &call{keys: []string{g.fences}, arg: g.one, groups: []*group{g}})
+		}
+	}
+	// EVALSHA, then EVAL for the calls whose server did not have the
+	// script (a restart, a failover; on a cluster, maybe one node only):
+	// those did not run.
+	send := calls
+	for attempt := 0; len(send) > 0; attempt++ {
 		pipe := s.client.Pipeline()
-		if single {
-			keys := make([]string, len(b.groups))
-			all := &b.all
-			all.b, all.n = all.b[:0], 0
-			at := all.arrayStart()
-			for i, g := range b.groups {
-				keys[i] = g.fences
-				all.b = append(all.b, g.m.b...)
-			}
-			all.arrayEnd(at, len(b.groups))
-			calls = append(calls, s.evalCommit(ctx, pipe, attempt, keys, []any{s.ledgerTTL, all.b}))
-			members = append(members, b.groups)
-		} else {
-			for _, g := range b.groups {
-				// An array of one group: its header, then the group.
-				g.one = append(append(g.one[:0], 0x91), g.m.b...)
-				calls = append(calls, s.evalCommit(ctx, pipe, attempt, []string{g.fences}, []any{s.ledgerTTL, g.one}))
-				members = append(members, []*group{g})
+		for _, c := range send {
+			if attempt == 0 {
+				c.cmd = commitScript.EvalSha(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
+			} else {
+				c.cmd = commitScript.Eval(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
 			}
 		}
-		_, err := pipe.Exec(ctx)
-		if attempt == 0 && anyNoScript(calls) {
-			// The server does not have the script (a restart, a failover):
-			// nothing ran. Send it whole.
-			continue
-		}
-		if err != nil {
+		if _, err := pipe.Exec(ctx); err != nil {
 			var rerr goredis.Error
 			if !errors.As(err, &rerr) {
 				// A transport error: which changesets were applied is
@@ -97,47 +106,40 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 				return nil, err
 			}
 		}
-		for c, cmd := range calls {
-			replies, err := cmd.StringSlice()
-			n := 0
-			for _, g := range members[c] {
-				n += len(g.idx)
-			}
-			if err == nil && len(replies) != n {
-				err = fmt.Errorf("commit script replied %d times for %d changesets", len(replies), n)
-			}
-			k := 0
-			for _, g := range members[c] {
-				for _, i := range g.idx {
-					if err != nil {
-						errs[i] = fmt.Errorf("redis store: committing changeset of account %q: %w", g.account, err)
-					} else {
-						errs[i] = commitReply(css[i], replies[k])
-					}
-					k++
-				}
+		var again []*call
+		for _, c := range send {
+			if attempt == 0 && isNoScript(c.cmd.Err()) {
+				again = append(again, c)
 			}
 		}
-		return errs, nil
+		send = again
 	}
-}
-
-// evalCommit queues commitScript on pipe: EVALSHA first, EVAL on the
-// second attempt.
-func (s *Store) evalCommit(ctx context.Context, pipe goredis.Pipeliner, attempt int, keys []string, args []any) *goredis.Cmd {
-	if attempt == 0 {
-		return commitScript.EvalSha(ctx, pipe, keys, args...)
-	}
-	return commitScript.Eval(ctx, pipe, keys, args...)
-}
-
-func anyNoScript(calls []*goredis.Cmd) bool {
 	for _, c := range calls {
-		if err := c.Err(); err != nil && (errors.Is(err, goredis.ErrNoScript) || goredis.HasErrorPrefix(err, "NOSCRIPT")) {
-			return true
+		replies, err := c.cmd.StringSlice()
+		n := 0
+		for _, g := range c.groups {
+			n += len(g.idx)
+		}
+		if err == nil && len(replies) != n {
+			err = fmt.Errorf("commit script replied %d times for %d changesets", len(replies), n)
+		}
+		k := 0
+		for _, g := range c.groups {
+			for _, i := range g.idx {
+				if err != nil {
+					errs[i] = fmt.Errorf("redis store: committing changeset of account %q: %w", g.account, err)
+				} else {
+					errs[i] = commitReply(css[i], replies[k])
+				}
+				k++
+			}
 		}
 	}
-	return false
+	return errs, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && (errors.Is(err, goredis.ErrNoScript) || goredis.HasErrorPrefix(err, "NOSCRIPT"))
 }
 
 // batch is the script arguments of a CommitBatch being built, reused

@@ -240,3 +240,43 @@ func bothEmpty(a, b any) bool {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	return va.Kind() == reflect.Slice && vb.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0
 }
+
+// TestCommitBatchAfterScriptFlush: a server that lost its scripts runs the
+// batch once, with EVAL, and reports each changeset's own outcome.
+func TestCommitBatchAfterScriptFlush(t *testing.T) {
+	ctx := t.Context()
+	for _, c := range []struct {
+		name   string
+		client func(*redistest.Server) goredis.UniversalClient
+		opts   []redistest.Option
+	}{
+		{"server", func(s *redistest.Server) goredis.UniversalClient { return s.Client(t) }, nil},
+		{"cluster", func(s *redistest.Server) goredis.UniversalClient { return s.ClusterClient(t) }, []redistest.Option{redistest.WithCluster()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := redistest.Start(t, c.opts...)
+			client := c.client(srv)
+			s, err := redis.New(client, redis.Config{Prefix: "flush"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx, &store.Changeset{AccountID: "acme", EventID: "e0"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			errs, err := s.CommitBatch(ctx, []*store.Changeset{
+				{AccountID: "acme", EventID: "e1"},
+				{AccountID: "globex", EventID: "e1"},
+				{AccountID: "acme", EventID: "e0"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], store.ErrAlreadyProcessed) {
+				t.Errorf("after SCRIPT FLUSH: %v; want nil, nil, ErrAlreadyProcessed", errs)
+			}
+		})
+	}
+}
