@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/followflow/followflow/internal/jsonfast"
 	"github.com/followflow/followflow/record"
 )
 
@@ -100,11 +101,31 @@ func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 // used (pass the zero time to keep it zero). The usual JSON is read without
 // encoding/json's reflection (decodeFast), with the same result.
 func Decode(b []byte, pushedAt time.Time) (*Event, error) {
-	if len(b) > MaxSize {
+	return decode(b, "", pushedAt)
+}
+
+// DecodeString is Decode of a string: the event's strings share s instead
+// of a copy of it.
+func DecodeString(s string, pushedAt time.Time) (*Event, error) {
+	return decode(nil, s, pushedAt)
+}
+
+// decode decodes b, or s when b is nil.
+func decode(b []byte, s string, pushedAt time.Time) (*Event, error) {
+	if len(b) > MaxSize || len(s) > MaxSize {
 		return nil, &InvalidError{Problems: []string{fmt.Sprintf("larger than %d bytes", MaxSize)}}
 	}
 	ev := new(Event)
-	if !decodeFast(b, ev) {
+	var d *jsonfast.Decoder
+	if b != nil {
+		d = jsonfast.New(b)
+	} else {
+		d = jsonfast.NewString(s)
+	}
+	if !decodeFast(d, ev) {
+		if b == nil {
+			b = []byte(s)
+		}
 		*ev = Event{}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -83,6 +84,11 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := event.Decode(b, time.Time{})
+		evs, errs := event.DecodeString(string(b), time.Time{})
+		if fmt.Sprint(err) != fmt.Sprint(errs) || !reflect.DeepEqual(ev, evs) {
+			t.Fatalf("%q: Decode %+v, %v; DecodeString %+v, %v", b, ev, err, evs, errs)
+		}
 		var fast event.Event
 		if !event.DecodeFast(b, &fast) {
 			return

@@ -130,7 +130,7 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 		var p int
 		if !ok {
 			reason = `inbox entry has no "event" field`
-		} else if ev, err := event.Decode([]byte(body), time.Time{}); err != nil {
+		} else if ev, err := event.DecodeString(body, time.Time{}); err != nil {
 			reason = err.Error()
 		} else {
 			p = queue.PartitionOf(ev, q.cfg.Partitions)
