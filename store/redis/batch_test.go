@@ -280,3 +280,53 @@ func TestCommitBatchAfterScriptFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitBatchStoppedHalfWay: when a command fails in the middle of a
+// batch's script (here a record key of the wrong type), the changesets
+// before it are whole, ledger entry included, and the ones from it on are
+// not written: the batch run again finds the first ones processed.
+func TestCommitBatchStoppedHalfWay(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := redistest.Shared(t)
+	s, err := redis.New(client, redis.Config{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Set(ctx, prefix+":{acme}:opp:bad", "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	opp := func(id string) record.Opportunity {
+		return record.Opportunity{ID: id, AccountID: "acme", Status: record.StatusOpen}
+	}
+	batch := []*store.Changeset{
+		{AccountID: "acme", EventID: "e1", Fence: &store.Fence{Partition: 1, Epoch: 3}, Opportunities: []record.Opportunity{opp("o1")}},
+		{AccountID: "acme", EventID: "e2", Opportunities: []record.Opportunity{opp("bad")}},
+		{AccountID: "acme", EventID: "e3", Opportunities: []record.Opportunity{opp("o3")}},
+	}
+	errs, err := s.CommitBatch(ctx, batch)
+	if err == nil {
+		for i, e := range errs {
+			if e == nil {
+				t.Errorf("changeset %d: no error from a script that failed", i)
+			}
+		}
+	}
+	for id, want := range map[string]bool{"e1": true, "e2": false, "e3": false} {
+		if done, err := s.Processed(ctx, "acme", id); err != nil || done != want {
+			t.Errorf("Processed(%s) = %v, %v; want %v", id, done, err, want)
+		}
+	}
+	if o, err := s.Opportunity(ctx, "acme", "o1"); err != nil || o.Version != 1 {
+		t.Errorf("o1 = %+v, %v; want it written", o, err)
+	}
+	if _, err := s.Opportunity(ctx, "acme", "o3"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("o3: %v; want it not written", err)
+	}
+	// e1's fence was recorded with it.
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "acme", EventID: "e4", Fence: &store.Fence{Partition: 1, Epoch: 2}}); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("older epoch after the half batch: %v; want ErrFenced", err)
+	}
+	if err := s.Commit(ctx, batch[0]); !errors.Is(err, store.ErrAlreadyProcessed) {
+		t.Errorf("e1 again: %v; want ErrAlreadyProcessed", err)
+	}
+}

@@ -52,8 +52,8 @@
 // arguments as MessagePack (cmsgpack), and for each changeset checks the
 // fence, the ledger, every version and the follower limit before it writes
 // anything, then writes the records, the indexes, the history, the ledger
-// entry and the fence; the ledger and fence reads and writes that the
-// changesets of one account share are made once per account. Each read is
+// entry and the fence; the ledger and fence reads that the changesets of
+// one account share are made once per account. Each read is
 // one command, or one script that follows an index
 // (UserByEmail, OpportunitiesByContact), or one pipeline (Processed).
 // StaleCandidates reads at

@@ -60,10 +60,12 @@ end
 // version, new version, JSON; per history list the key (after base), the
 // number of entries and each entry's JSON.
 //
-// What the changesets of a group share is read once at its start (the
-// ledger entries of all their events, one SMISMEMBER; each fence
-// partition's epoch) and written once at its end (the new ledger entries,
-// one SADD; the newest fence epochs). With a ledger TTL, entries are keys
+// What the changesets of a group share is read once, at its start: the
+// ledger entries of all their events (one SMISMEMBER) and each fence
+// partition's epoch. Each changeset's writes, its ledger entry and fence
+// included, are made with it, so that should the script stop half way (a
+// command failing), every changeset before is whole, and is found in the
+// ledger when the batch is run again. With a ledger TTL, entries are keys
 // of their own (SET PX, with the ledger value), looked up one by one as
 // well.
 var commitScript = goredis.NewScript(luaPutOpp + `
@@ -76,9 +78,7 @@ for g = 1, #KEYS do
   local fences, base = KEYS[g], a[1]
   local stale, opps, contacts, ledger = base .. 'stale', base .. 'opps', base .. 'contacts', base .. 'ledger'
   local newest = {}  -- partition -> newest epoch (string) or false
-  local fset = {}    -- partitions whose epoch moved on
   local done = {}    -- event ids in the ledger (true) or not (false)
-  local lset = {}    -- the event ids to add to the ledger
   -- A first pass finds where each changeset starts and reads the ledger
   -- entries of all their events at once.
   local starts, evs = {}, {}
@@ -168,14 +168,14 @@ for g = 1, #KEYS do
     else
       if part ~= '' and (not cur or tonumber(cur) < tonumber(epoch)) then
         newest[part] = epoch
-        fset[part] = true
+        redis.call('HSET', fences, part, epoch)
       end
       if ev ~= '' then
         done[ev] = true
         if ttl > 0 then
           redis.call('SET', base .. 'ledger:' .. ev, a[i + 3], 'PX', ttl)
         else
-          lset[#lset + 1] = ev
+          redis.call('SADD', ledger, ev)
         end
       end
       for j = 0, no - 1 do
@@ -197,12 +197,6 @@ for g = 1, #KEYS do
       end
       out[#out + 1] = 'OK'
     end
-  end
-  for j = 1, #lset, 1000 do
-    redis.call('SADD', ledger, unpack(lset, j, math.min(j + 999, #lset)))
-  end
-  for part in pairs(fset) do
-    redis.call('HSET', fences, part, newest[part])
   end
 end
 return out
