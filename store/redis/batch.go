@@ -59,60 +59,18 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 		binary.BigEndian.PutUint32(g.m.b[g.countAt+1:], uint32(len(g.idx)))
 	}
 	// One call with every group on one server, one call per group on a
-	// cluster.
-	type call struct {
-		keys   []string
-		arg    []byte
-		groups []*group
-		cmd    *goredis.Cmd
+	// cluster, or behind a proxy that keeps a script to one hash slot
+	// (refused with CROSSSLOT, before running: the batch is sent again one
+	// call per group, and so are the next ones).
+	_, single := s.client.(*goredis.Client)
+	single = single && !s.slotBound.Load()
+	calls, err := s.runCommit(ctx, b, single)
+	if err == nil && single && len(b.groups) > 1 && goredis.HasErrorPrefix(calls[0].cmd.Err(), "CROSSSLOT") {
+		s.slotBound.Store(true)
+		calls, err = s.runCommit(ctx, b, false)
 	}
-	var calls []*call
-	if _, single := s.client.(*goredis.Client); single {
-		keys := make([]string, len(b.groups))
-		all := &b.all
-		all.b, all.n = all.b[:0], 0
-		at := all.arrayStart()
-		for i, g := range b.groups {
-			keys[i] = g.fences
-			all.b = append(all.b, g.m.b...)
-		}
-		all.arrayEnd(at, len(b.groups))
-		calls = append(calls, &call{keys: keys, arg: all.b, groups: b.groups})
-	} else {
-		for _, g := range b.groups {
-			// An array of one group: its header, then the group.
-			g.one = append(append(g.one[:0], 0x91), g.m.b...)
-			calls = append(calls, &call{keys: []string{g.fences}, arg: g.one, groups: []*group{g}})
-		}
-	}
-	// EVALSHA, then EVAL for the calls whose server did not have the
-	// script (a restart, a failover; on a cluster, maybe one node only):
-	// those did not run.
-	send := calls
-	for attempt := 0; len(send) > 0; attempt++ {
-		pipe := s.client.Pipeline()
-		for _, c := range send {
-			if attempt == 0 {
-				c.cmd = commitScript.EvalSha(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
-			} else {
-				c.cmd = commitScript.Eval(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			var rerr goredis.Error
-			if !errors.As(err, &rerr) {
-				// A transport error: which changesets were applied is
-				// unknown.
-				return nil, err
-			}
-		}
-		var again []*call
-		for _, c := range send {
-			if attempt == 0 && isNoScript(c.cmd.Err()) {
-				again = append(again, c)
-			}
-		}
-		send = again
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range calls {
 		replies, err := c.cmd.StringSlice()
@@ -136,6 +94,68 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 		}
 	}
 	return errs, nil
+}
+
+// commitCall is one call of commitScript: its keys, its argument of
+// groups and the groups.
+type commitCall struct {
+	keys   []string
+	arg    []byte
+	groups []*group
+	cmd    *goredis.Cmd
+}
+
+// runCommit runs the batch in one call (single) or one call per group,
+// all in one pipeline: EVALSHA, then EVAL for the calls whose server did
+// not have the script (a restart, a failover; on a cluster, maybe one node
+// only): those did not run. err is a transport error, after which which
+// changesets were applied is unknown; the calls' own errors are in their
+// cmds.
+func (s *Store) runCommit(ctx context.Context, b *batch, single bool) ([]*commitCall, error) {
+	var calls []*commitCall
+	if single {
+		keys := make([]string, len(b.groups))
+		all := &b.all
+		all.b, all.n = all.b[:0], 0
+		at := all.arrayStart()
+		for i, g := range b.groups {
+			keys[i] = g.fences
+			all.b = append(all.b, g.m.b...)
+		}
+		all.arrayEnd(at, len(b.groups))
+		calls = append(calls, &commitCall{keys: keys, arg: all.b, groups: b.groups})
+	} else {
+		for _, g := range b.groups {
+			// An array of one group: its header, then the group.
+			g.one = append(append(g.one[:0], 0x91), g.m.b...)
+			calls = append(calls, &commitCall{keys: []string{g.fences}, arg: g.one, groups: []*group{g}})
+		}
+	}
+	send := calls
+	for attempt := 0; len(send) > 0; attempt++ {
+		pipe := s.client.Pipeline()
+		for _, c := range send {
+			if attempt == 0 {
+				c.cmd = commitScript.EvalSha(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
+			} else {
+				c.cmd = commitScript.Eval(ctx, pipe, c.keys, s.ledgerTTL, c.arg)
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			var rerr goredis.Error
+			if !errors.As(err, &rerr) {
+				return nil, err
+			}
+		}
+		var again []*commitCall
+		for _, c := range send {
+			if attempt == 0 && isNoScript(c.cmd.Err()) {
+				again = append(again, c)
+			}
+		}
+		send = again
+	}
+	return calls, nil
 }
 
 func isNoScript(err error) bool {

@@ -33,6 +33,14 @@ func TestCommitBatchMatchesCommitOneByOne(t *testing.T) {
 		srv := redistest.Start(t, redistest.WithCluster())
 		checkBatchesAgainstMemory(t, srv.ClusterClient(t), "batch")
 	})
+	// A plain client of a server that refuses scripts over several hash
+	// slots (as a cluster node does, or a proxy in front of a cluster):
+	// the first batch of several accounts is refused with CROSSSLOT, and
+	// sent again one call per account.
+	t.Run("plain client of a cluster node", func(t *testing.T) {
+		srv := redistest.Start(t, redistest.WithCluster())
+		checkBatchesAgainstMemory(t, srv.Client(t), "plain")
+	})
 }
 
 func checkBatchesAgainstMemory(t *testing.T, client goredis.UniversalClient, prefix string) {

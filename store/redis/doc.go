@@ -48,7 +48,8 @@
 //
 // Commit and CommitBatch are one Lua script call (EVALSHA, falling back to
 // EVAL) per batch of changesets on one server, or per account of the
-// batch on a Redis Cluster, all in one round trip. The script takes its
+// batch on a Redis Cluster (and behind a proxy that refuses a script over
+// several hash slots with CROSSSLOT, once it has), all in one round trip. The script takes its
 // arguments as MessagePack (cmsgpack), and for each changeset checks the
 // fence, the ledger, every version and the follower limit before it writes
 // anything, then writes the records, the indexes, the history, the ledger

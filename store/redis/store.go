@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -26,6 +27,11 @@ type Store struct {
 	// known holds the account ids this Store has added to the global set
 	// of accounts, so that a commit adds an account once per process.
 	known sync.Map
+
+	// slotBound is set once a server refused a commit call over several
+	// accounts (CROSSSLOT: a proxy that keeps scripts to one hash slot);
+	// commits then make one call per account (see CommitBatch).
+	slotBound atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
