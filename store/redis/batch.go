@@ -37,7 +37,7 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) ([]erro
 		}
 		g := b.group(s, cs.AccountID)
 		start, n := len(g.m.b), g.m.n
-		if err := appendChangeset(&g.m, cs); err != nil {
+		if err := appendChangeset(&g.m, cs, s.ledgerTTL > 0); err != nil {
 			g.m.b, g.m.n = g.m.b[:start], n
 			errs[i] = err
 			continue
@@ -211,9 +211,12 @@ func (b *batch) group(s *Store, account string) *group {
 // release returns the batch to the pool, dropping buffers that grew large.
 func (b *batch) release() {
 	for _, g := range b.groups {
-		if cap(g.m.b) <= 1<<20 {
+		if cap(g.m.b) <= 1<<20 && cap(g.one) <= 1<<20 {
 			b.spare = append(b.spare, g)
 		}
+	}
+	if cap(b.all.b) > 1<<20 {
+		b.all.b = nil
 	}
 	b.groups = b.groups[:0]
 	clear(b.byID)

@@ -51,8 +51,9 @@ func checkChangeset(cs *store.Changeset) error {
 }
 
 // appendChangeset appends cs to a group of commitScript's arguments (see
-// there).
-func appendChangeset(m *msgpack, cs *store.Changeset) error {
+// there); the ledger value (when the event was processed) only when
+// ledgerValue, for ledger entries that are keys of their own.
+func appendChangeset(m *msgpack, cs *store.Changeset, ledgerValue bool) error {
 	if cs.Fence != nil {
 		m.int64Str(int64(cs.Fence.Partition))
 		m.int64Str(cs.Fence.Epoch)
@@ -61,11 +62,15 @@ func appendChangeset(m *msgpack, cs *store.Changeset) error {
 		m.str("")
 	}
 	m.str(cs.EventID)
-	var tmp [40]byte
-	at := cs.ProcessedAt.AppendFormat(tmp[:0], time.RFC3339Nano)
-	m.n++
-	m.strHeader(len(at))
-	m.b = append(m.b, at...)
+	if ledgerValue {
+		var tmp [40]byte
+		at := cs.ProcessedAt.AppendFormat(tmp[:0], time.RFC3339Nano)
+		m.n++
+		m.strHeader(len(at))
+		m.b = append(m.b, at...)
+	} else {
+		m.str("") // the ledger set keeps no value
+	}
 	over := 0
 	for i := range cs.Opportunities {
 		if len(cs.Opportunities[i].Followers) > record.MaxFollowers {

@@ -51,11 +51,11 @@ end
 // holds one group: every key of an account shares its hash slot), ARGV[1]
 // the ledger TTL in ms (0: the ledger set, kept forever), ARGV[2] the
 // groups, MessagePack: an array of one array per group, in the order of
-// KEYS, of base, the number of changesets, then per
-// changeset fence partition ("" when none), fence epoch, event id ("" when
-// none), ledger value, 1 when a written record is over the follower limit
-// (else 0), the numbers of reads, opportunities, contacts and history
-// lists; per read the key (after base) and version; per opportunity id,
+// KEYS, of base, the number of changesets, then per changeset fence
+// partition ("" when none), fence epoch, event id ("" when none), ledger
+// value ("" with the ledger set), 1 when a written record is over the
+// follower limit (else 0), the numbers of reads, opportunities, contacts
+// and history lists; per read the key (after base) and version; per opportunity id,
 // version, new version, contact id, stale score, JSON; per contact id,
 // version, new version, JSON; per history list the key (after base), the
 // number of entries and each entry's JSON.
