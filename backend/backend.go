@@ -38,6 +38,12 @@ type Options struct {
 	LeaseTTL time.Duration
 }
 
+// StreamMaxLen is the redisstream.Config.MaxLen of the Redis backend: a
+// partition stream keeps about this many entries once they are
+// acknowledged (entries not acknowledged are never trimmed), so that
+// Redis's memory does not grow with every event ever pushed.
+const StreamMaxLen = 10000
+
 // Backend is an open store and queue.
 type Backend struct {
 	// Name describes the backend for logs ("sqlite followflow.db").
@@ -98,7 +104,7 @@ func openRedis(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, err
 	}
-	q, err := redisstream.New(ctx, client, redisstream.Config{Prefix: o.Prefix, Partitions: o.Partitions, LeaseTTL: o.LeaseTTL})
+	q, err := redisstream.New(ctx, client, redisstream.Config{Prefix: o.Prefix, Partitions: o.Partitions, LeaseTTL: o.LeaseTTL, MaxLen: StreamMaxLen})
 	if err != nil {
 		client.Close()
 		return nil, err

@@ -33,6 +33,10 @@ type consumer struct {
 	// next is the partition Fetch looks at first: partitions with messages
 	// take turns.
 	next int
+	// ready, after a wait, holds the partitions the wait found new entries
+	// in: the next read skips the others that are known to have nothing
+	// new (see read). nil: read every partition.
+	ready map[int]bool
 	// rebalanceAt is when Fetch next heartbeats, renews the leases and
 	// rebalances; released is q.released as of then.
 	rebalanceAt time.Time
@@ -175,14 +179,33 @@ func (c *consumer) partitions() []int {
 
 // read runs the fetch script on every held partition with nothing
 // buffered, in one pipeline, and buffers what they return. again reports
-// a recovery that returned nothing yet has more to look at.
+// a recovery that returned nothing yet has more to look at, or a
+// partition skipped that has new entries.
+//
+// With a waiter (one server), a partition whose last read found nothing
+// new (its tip is known) is not read again until something is added after
+// its tip: right after a wait, the wait said which partitions have new
+// entries; otherwise one XREAD (no BLOCK, in the same pipeline) looks
+// after the tips of the partitions skipped, which are read next time if
+// it finds something. A consumer with many quiet partitions then reads
+// only those that have entries, instead of running the fetch script on
+// each of them for every batch.
 func (c *consumer) read(ctx context.Context, max int) (again bool, err error) {
 	q := c.q
 	var ps []int
 	var calls []*scriptCall
+	var skipped []int
+	ready := c.ready
+	c.ready = nil
 	for _, p := range c.partitions() {
 		st := c.held[p]
 		if len(st.buf) > 0 {
+			continue
+		}
+		if c.waiter != nil && st.cursor == "" && st.tip != "" && !ready[p] {
+			if ready == nil {
+				skipped = append(skipped, p)
+			}
 			continue
 		}
 		k := q.keys.parts[p]
@@ -193,7 +216,34 @@ func (c *consumer) read(ctx context.Context, max int) (again bool, err error) {
 			args:   []any{c.token, st.epoch, q.ttlMs(), Group, max, st.cursor},
 		})
 	}
-	runScripts(ctx, q.client, calls)
+	var check *goredis.XStreamSliceCmd
+	runScriptsAnd(ctx, q.client, calls, func(pipe goredis.Pipeliner) {
+		if len(skipped) == 0 {
+			return
+		}
+		streams := make([]string, 0, 2*len(skipped))
+		for _, p := range skipped {
+			streams = append(streams, q.keys.parts[p].stream)
+		}
+		for _, p := range skipped {
+			streams = append(streams, c.held[p].tip)
+		}
+		check = pipe.XRead(ctx, &goredis.XReadArgs{Streams: streams, Count: 1, Block: -1})
+	})
+	if check != nil {
+		res, err := check.Result()
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			return false, wrapErr("looking for new entries", err)
+		}
+		for _, r := range res {
+			for _, p := range skipped {
+				if q.keys.parts[p].stream == r.Stream && len(r.Messages) > 0 {
+					c.held[p].tip = ""
+					again = true
+				}
+			}
+		}
+	}
 	var errs []error
 	var bad []badEntry
 	for i, p := range ps {
@@ -373,7 +423,18 @@ func (c *consumer) wait(ctx context.Context, wake <-chan struct{}, d time.Durati
 		for _, p := range ps {
 			streams = append(streams, cmp.Or(c.held[p].tip, "$"))
 		}
-		_, err = c.waiter.xread(wctx, streams, 1, d)
+		var res []goredis.XStream
+		res, err = c.waiter.xread(wctx, streams, 1, d)
+		if err == nil {
+			c.ready = make(map[int]bool, len(res))
+			for _, r := range res {
+				for _, p := range ps {
+					if c.q.keys.parts[p].stream == r.Stream {
+						c.ready[p] = true
+					}
+				}
+			}
+		}
 	} else {
 		if len(c.held) > 0 {
 			d = min(d, c.q.cfg.PollInterval)

@@ -77,7 +77,11 @@
 // (queue.ErrLeaseLost). A batch not wholly acknowledged by the next Fetch
 // was abandoned: its partition is recovered again, so its messages come
 // first. DeadLetter adds to P:dlq, then acknowledges: two slots, two
-// commands in that order, at least once.
+// commands in that order, at least once. With a *redis.Client, a consumer
+// runs the fetch script only on the partitions that have entries after the
+// tip its last read found: its wait (below) says which, or else one XREAD
+// in the pipeline of its reads, so that quiet partitions cost it nothing
+// per batch.
 //
 // # Waiting
 //

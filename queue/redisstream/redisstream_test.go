@@ -662,3 +662,53 @@ func TestReplayKeepsEnqueuedAt(t *testing.T) {
 		t.Errorf("replayed message %s enqueued at %v, want a new message with the first's time %v and body", again.ID, again.EnqueuedAt, first.EnqueuedAt)
 	}
 }
+
+// TestQuietPartitionIsNotStarved: a consumer does not read a partition
+// again while nothing follows the tip its last read found, but a busy
+// partition must not keep it from seeing the quiet one's new entry.
+func TestQuietPartitionIsNotStarved(t *testing.T) {
+	t.Parallel()
+	const partitions = 4
+	s := newSetup(t, redisstream.Config{Partitions: partitions})
+	c := newConsumer(t, s.q, "c1")
+	ctx := context.Background()
+	// Take every partition and find them empty.
+	if b, err := c.Fetch(ctx, 10, 200*time.Millisecond); err != nil || b != nil {
+		t.Fatalf("Fetch on an empty queue = %v, %v", b, err)
+	}
+	busy, quiet := 0, 1
+	evs := queuetest.Events("acme", "opp_busy", 40)
+	next := 0
+	push := func(p int, body string) {
+		xadd(t, s.client, s.q.StreamKey(p), "event", body)
+	}
+	for range 3 {
+		push(busy, encode(t, evs[next]))
+		next++
+	}
+	// A first batch of the busy partition: the consumer now reads it on,
+	// and no wait comes to say what else has new entries.
+	b, err := c.Fetch(ctx, 1, time.Second)
+	if err != nil || b == nil || b.Partition != busy {
+		t.Fatalf("first Fetch = %+v, %v; want a batch of partition %d", b, err, busy)
+	}
+	if err := c.Ack(ctx, b, messageIDs(b.Messages)); err != nil {
+		t.Fatal(err)
+	}
+	push(quiet, encode(t, queuetest.Events("acme", "opp_quiet", 1)[0]))
+	for i := range 10 {
+		b, err := c.Fetch(ctx, 1, time.Second)
+		if err != nil || b == nil {
+			t.Fatalf("Fetch %d = %v, %v", i, b, err)
+		}
+		if err := c.Ack(ctx, b, messageIDs(b.Messages)); err != nil {
+			t.Fatal(err)
+		}
+		if b.Partition == quiet {
+			return
+		}
+		push(busy, encode(t, evs[next])) // the busy partition never runs dry
+		next++
+	}
+	t.Fatal("10 fetches never returned the quiet partition's entry")
+}

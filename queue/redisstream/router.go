@@ -130,7 +130,7 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 		var p int
 		if !ok {
 			reason = `inbox entry has no "event" field`
-		} else if ev, err := event.Decode([]byte(body), time.Time{}); err != nil {
+		} else if ev, err := event.DecodeString(body, time.Time{}); err != nil {
 			reason = err.Error()
 		} else {
 			p = queue.PartitionOf(ev, q.cfg.Partitions)
@@ -169,10 +169,23 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 			return fmt.Errorf("routing to partition %d: %w", order[i], err)
 		}
 	}
+	// Advance the cursor and trim the inbox behind it in one round trip.
+	// Trimming does not wait for the advance: every entry up to last is
+	// routed, whoever holds the lease.
 	last := entries[len(entries)-1].ID
-	ok, err := routerAdvanceScript.Run(ctx, q.client, []string{q.keys.routerLease(), q.keys.routerCursor()}, r.token, last, q.ttlMs()).Int()
+	advance := &scriptCall{script: routerAdvanceScript, keys: []string{q.keys.routerLease(), q.keys.routerCursor()}, args: []any{r.token, last, q.ttlMs()}}
+	var trim *goredis.IntCmd
+	runScriptsAnd(ctx, q.client, []*scriptCall{advance}, func(pipe goredis.Pipeliner) {
+		if id, err := parseID(last); err == nil {
+			trim = pipe.XTrimMinID(ctx, q.keys.inbox(), id.next().String())
+		}
+	})
+	ok, err := advance.cmd.Int()
 	if err != nil {
 		return fmt.Errorf("advancing the router cursor: %w", err)
+	}
+	if trim != nil && trim.Err() != nil {
+		q.cfg.Logger.Warn().Err(trim.Err()).Msg("trimming the inbox failed")
 	}
 	r.cursor = last
 	if ok == 0 {
@@ -180,11 +193,6 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 		return nil
 	}
 	r.renewed = time.Now()
-	if id, err := parseID(last); err == nil {
-		if err := q.client.XTrimMinID(ctx, q.keys.inbox(), id.next().String()).Err(); err != nil {
-			q.cfg.Logger.Warn().Err(err).Msg("trimming the inbox failed")
-		}
-	}
 	return nil
 }
 

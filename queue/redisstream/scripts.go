@@ -226,16 +226,19 @@ return n
 // routeScript appends inbox entries to a partition stream, in order,
 // skipping those already routed (an id not above the partition's routed
 // id), so that routing again after a crash adds nothing twice. It returns
-// how many it appended.
+// how many it appended. The ids come in increasing order, so that once one
+// is above the routed id, so are the rest, without comparing them.
 //
 // KEYS: 1 stream, 2 routed. ARGV: triples of inbox id, event JSON and
 // enqueued_at ("" for none), in inbox order.
 var routeScript = goredis.NewScript(luaIDLess + `
 local routed = redis.call('GET', KEYS[2])
 local n = 0
+local above = not routed
 for i = 1, #ARGV, 3 do
   local id = ARGV[i]
-  if not routed or id_less(routed, id) then
+  above = above or id_less(routed, id)
+  if above then
     if ARGV[i + 2] == '' then
       redis.call('XADD', KEYS[1], '*', 'event', ARGV[i + 1], 'inbox_id', id)
     else
@@ -311,12 +314,21 @@ type scriptCall struct {
 // NOSCRIPT reply means the script did not run. Each call's outcome is in
 // its cmd.
 func runScripts(ctx context.Context, c goredis.UniversalClient, calls []*scriptCall) {
-	if len(calls) == 0 {
-		return
-	}
+	runScriptsAnd(ctx, c, calls, nil)
+}
+
+// runScriptsAnd is runScripts with more commands, which more adds to the
+// first pipeline (when more is not nil).
+func runScriptsAnd(ctx context.Context, c goredis.UniversalClient, calls []*scriptCall, more func(goredis.Pipeliner)) {
 	pipe := c.Pipeline()
 	for _, k := range calls {
 		k.cmd = k.script.EvalSha(ctx, pipe, k.keys, k.args...)
+	}
+	if more != nil {
+		more(pipe)
+	}
+	if pipe.Len() == 0 {
+		return
 	}
 	_, _ = pipe.Exec(ctx)
 	var retry []*scriptCall

@@ -2,28 +2,25 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/followflow/followflow/record"
 	"github.com/followflow/followflow/store"
 )
 
 // Commit implements store.Store with one script call (EVALSHA, or EVAL the
-// first time a server sees the script) over the keys of cs.AccountID only.
-// The script checks, in this order, the fence, the ledger, the versions of
-// cs.Reads, of the written opportunities and of the written contacts, and
-// the follower limit (decided here, refused there, so that a stale
-// changeset reports ErrConflict first), and writes only when all pass: on
-// any error nothing is written. The first commit of an account in this
-// process also adds the account to the global set of accounts, one more
-// round trip.
+// first time a server sees the script) over the keys of cs.AccountID only:
+// CommitBatch of one changeset. The script checks, in this order, the
+// fence, the ledger, the versions of cs.Reads, of the written opportunities
+// and of the written contacts, and the follower limit (decided here,
+// refused there, so that a stale changeset reports ErrConflict first), and
+// writes only when all pass: on any error nothing is written. The first
+// commit of an account in this process also adds the account to the global
+// set of accounts, one more round trip.
 //
 // A changeset without an account, that writes a record twice, or that
 // names a record, a read or a history entry of another account or of a kind
@@ -34,21 +31,11 @@ import (
 // have been applied; running it again then reports ErrAlreadyProcessed, or
 // ErrConflict for a changeset without an event id.
 func (s *Store) Commit(ctx context.Context, cs *store.Changeset) error {
-	if err := checkChangeset(cs); err != nil {
-		return err
-	}
-	keys, args, err := s.commitArgs(cs)
+	errs, err := s.CommitBatch(ctx, []*store.Changeset{cs})
 	if err != nil {
-		return err
+		return fmt.Errorf("redis store: committing changeset of account %q: %w", cs.AccountID, err)
 	}
-	if err := s.addAccount(ctx, cs.AccountID); err != nil {
-		return err
-	}
-	err = commitScript.Run(ctx, s.client, keys, args...).Err()
-	if err == nil {
-		return nil
-	}
-	return commitErr(cs, err)
+	return errs[0]
 }
 
 // checkChangeset refuses a changeset that has no account (its keys need
@@ -63,74 +50,113 @@ func checkChangeset(cs *store.Changeset) error {
 	return nil
 }
 
-// commitArgs lays out KEYS and ARGV for commitScript.
-func (s *Store) commitArgs(cs *store.Changeset) ([]string, []any, error) {
-	k := s.keys(cs.AccountID)
-	nr, no, nc, nh := len(cs.Reads), len(cs.Opportunities), len(cs.Contacts), len(cs.History)
-	keys := make([]string, 0, 5+nr+no+nc+nh)
-	args := make([]any, 0, 11+nr+6*no+4*nc+nh)
-
-	ledgerKey, hasEvent := k.fences(), "0"
-	if cs.EventID != "" {
-		ledgerKey, hasEvent = k.ledger(cs.EventID), "1"
-	}
-	keys = append(keys, k.fences(), ledgerKey, k.stale(), k.opps(), k.contacts())
-
-	partition, epoch := "", ""
+// appendChangeset appends cs to a group of commitScript's arguments (see
+// there); the ledger value (when the event was processed) only when
+// ledgerValue, for ledger entries that are keys of their own.
+func appendChangeset(m *msgpack, cs *store.Changeset, ledgerValue bool) error {
 	if cs.Fence != nil {
-		partition = strconv.Itoa(cs.Fence.Partition)
-		epoch = strconv.FormatInt(cs.Fence.Epoch, 10)
+		m.int64Str(int64(cs.Fence.Partition))
+		m.int64Str(cs.Fence.Epoch)
+	} else {
+		m.str("")
+		m.str("")
 	}
-	overLimit := "0"
+	m.str(cs.EventID)
+	if ledgerValue {
+		var tmp [40]byte
+		at := cs.ProcessedAt.AppendFormat(tmp[:0], time.RFC3339Nano)
+		m.n++
+		m.strHeader(len(at))
+		m.b = append(m.b, at...)
+	} else {
+		m.str("") // the ledger set keeps no value
+	}
+	over := 0
 	for i := range cs.Opportunities {
 		if len(cs.Opportunities[i].Followers) > record.MaxFollowers {
-			overLimit = "1"
+			over = 1
 		}
 	}
 	for i := range cs.Contacts {
 		if len(cs.Contacts[i].Followers) > record.MaxFollowers {
-			overLimit = "1"
+			over = 1
 		}
 	}
-	args = append(args, k.base, partition, epoch, hasEvent, cs.ProcessedAt.Format(time.RFC3339Nano),
-		s.ledgerTTL, overLimit, nr, no, nc, nh)
+	m.int(over)
+	// History entries go in lists of consecutive entries of one record.
+	lists := 0
+	for i := range cs.History {
+		if i == 0 || !sameRecord(&cs.History[i], &cs.History[i-1]) {
+			lists++
+		}
+	}
+	m.int(len(cs.Reads))
+	m.int(len(cs.Opportunities))
+	m.int(len(cs.Contacts))
+	m.int(lists)
 
 	for i := range cs.Reads {
 		r := &cs.Reads[i]
-		key, _ := k.record(r.Kind, r.ID)
-		keys = append(keys, key)
-		args = append(args, r.Version)
+		k := m.strStart()
+		m.b = appendRecordKey(m.b, r.Kind, r.ID)
+		m.strEnd(k)
+		m.int64Str(r.Version)
 	}
 	for i := range cs.Opportunities {
 		o := &cs.Opportunities[i]
-		b, err := json.Marshal(o)
-		if err != nil {
-			return nil, nil, fmt.Errorf("redis store: encoding opportunity %q: %w", o.ID, err)
+		m.str(o.ID)
+		m.int64Str(o.Version)
+		m.int64Str(o.Version + 1)
+		m.str(o.ContactID)
+		if o.IsStaleCandidate() {
+			m.int64Str(o.LastOwnerActivityAt.UnixMilli())
+		} else {
+			m.str("")
 		}
-		keys = append(keys, k.opp(o.ID))
-		args = append(args, o.Version, o.Version+1, o.ID, o.ContactID, staleScore(o), b)
+		k := m.strStart()
+		var ok bool
+		if m.b, ok = appendOpportunityJSON(m.b, o); !ok {
+			return fmt.Errorf("redis store: encoding opportunity %q: %w", o.ID, marshalErr(o))
+		}
+		m.strEnd(k)
 	}
 	for i := range cs.Contacts {
 		c := &cs.Contacts[i]
-		b, err := json.Marshal(c)
-		if err != nil {
-			return nil, nil, fmt.Errorf("redis store: encoding contact %q: %w", c.ID, err)
+		m.str(c.ID)
+		m.int64Str(c.Version)
+		m.int64Str(c.Version + 1)
+		k := m.strStart()
+		var ok bool
+		if m.b, ok = appendContactJSON(m.b, c); !ok {
+			return fmt.Errorf("redis store: encoding contact %q: %w", c.ID, marshalErr(c))
 		}
-		keys = append(keys, k.contact(c.ID))
-		args = append(args, c.Version, c.Version+1, c.ID, b)
+		m.strEnd(k)
 	}
-	for i := range cs.History {
-		h := cs.History[i]
-		h.Seq = 0 // the position in the list is the Seq
-		b, err := json.Marshal(&h)
-		if err != nil {
-			return nil, nil, fmt.Errorf("redis store: encoding history entry of %s %q: %w", h.Kind, h.RecordID, err)
+	for i := 0; i < len(cs.History); {
+		h := &cs.History[i]
+		n := 1
+		for i+n < len(cs.History) && sameRecord(&cs.History[i+n], h) {
+			n++
 		}
-		key, _ := k.history(h.Kind, h.RecordID)
-		keys = append(keys, key)
-		args = append(args, b)
+		k := m.strStart()
+		m.b = appendHistoryKey(m.b, h.Kind, h.RecordID)
+		m.strEnd(k)
+		m.int(n)
+		for j := i; j < i+n; j++ {
+			k := m.strStart()
+			var ok bool
+			if m.b, ok = appendHistoryJSON(m.b, &cs.History[j]); !ok {
+				return fmt.Errorf("redis store: encoding history entry of %s %q: %w", h.Kind, h.RecordID, marshalErr(&cs.History[j]))
+			}
+			m.strEnd(k)
+		}
+		i += n
 	}
-	return keys, args, nil
+	return nil
+}
+
+func sameRecord(a, b *record.HistoryEntry) bool {
+	return a.Kind == b.Kind && a.RecordID == b.RecordID
 }
 
 // staleScore is the opportunity's score in the stale index,
@@ -143,15 +169,13 @@ func staleScore(o *record.Opportunity) string {
 	return strconv.FormatInt(o.LastOwnerActivityAt.UnixMilli(), 10)
 }
 
-// commitErr maps an error of commitScript to the store's errors.
-func commitErr(cs *store.Changeset, err error) error {
-	var rerr goredis.Error
-	if !errors.As(err, &rerr) {
-		return fmt.Errorf("redis store: committing changeset of account %q: %w", cs.AccountID, err)
-	}
-	// Redis puts "ERR " before an error reply of one word.
-	code, detail, _ := strings.Cut(strings.TrimPrefix(rerr.Error(), "ERR "), " ")
+// commitReply maps a reply of commitScript for cs to the store's errors:
+// nil for "OK".
+func commitReply(cs *store.Changeset, reply string) error {
+	code, detail, _ := strings.Cut(reply, " ")
 	switch code {
+	case "OK":
+		return nil
 	case replyFenced:
 		return fmt.Errorf("redis store: partition %d of account %q is at epoch %s, changeset has %d: %w",
 			cs.Fence.Partition, cs.AccountID, detail, cs.Fence.Epoch, store.ErrFenced)
@@ -164,7 +188,7 @@ func commitErr(cs *store.Changeset, err error) error {
 		return fmt.Errorf("redis store: changeset of account %q: a record has more than %d followers: %w",
 			cs.AccountID, record.MaxFollowers, store.ErrFollowerLimit)
 	}
-	return fmt.Errorf("redis store: committing changeset of account %q: %w", cs.AccountID, err)
+	return fmt.Errorf("redis store: committing changeset of account %q: unexpected reply %q", cs.AccountID, reply)
 }
 
 // conflictTarget names the record at index i of the script's version checks:

@@ -45,6 +45,7 @@ func (k keys) contact(id string) string   { return k.base + "contact:" + id }
 func (k keys) stale() string              { return k.base + "stale" }
 func (k keys) fences() string             { return k.base + "fences" }
 func (k keys) ledger(event string) string { return k.base + "ledger:" + event }
+func (k keys) ledgerSet() string          { return k.base + "ledger" }
 
 // contactOpps is the set of ids of the opportunities linked to a contact.
 // The scripts build the same name from base (see luaPutOpp).
@@ -74,4 +75,21 @@ func (k keys) history(kind record.Kind, id string) (string, bool) {
 		return k.base + "history:contact:" + id, true
 	}
 	return "", false
+}
+
+// appendRecordKey appends the key of a record after base ("opp:<id>" or
+// "contact:<id>"); the kind has been checked (store.Changeset.Check).
+func appendRecordKey(b []byte, kind record.Kind, id string) []byte {
+	if kind == record.KindContact {
+		return append(append(b, "contact:"...), id...)
+	}
+	return append(append(b, "opp:"...), id...)
+}
+
+// appendHistoryKey appends the key of a record's history list after base.
+func appendHistoryKey(b []byte, kind record.Kind, id string) []byte {
+	if kind == record.KindContact {
+		return append(append(b, "history:contact:"...), id...)
+	}
+	return append(append(b, "history:opp:"...), id...)
 }

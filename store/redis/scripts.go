@@ -13,10 +13,12 @@ const (
 
 // luaPutOpp writes an opportunity and keeps the account's indexes in step.
 // oldc is the stored contact id, or false when the opportunity is new;
-// score is its stale-index score, or "" when it is not a stale candidate.
+// score is its stale-index score, or "" when it is not a stale candidate;
+// olds is the stored score (field s), or false when unknown, in which case
+// the stale index is written whatever it holds.
 const luaPutOpp = `
-local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, json)
-  redis.call('HSET', key, 'v', newv, 'c', contact, 'd', json)
+local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, olds, json)
+  redis.call('HSET', key, 'v', newv, 'c', contact, 's', score, 'd', json)
   if oldc == false then
     redis.call('SADD', ids, id)
   end
@@ -26,102 +28,178 @@ local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, js
     end
     redis.call('SADD', base .. 'contact-opps:' .. contact, id)
   end
-  if score == '' then
-    redis.call('ZREM', stale, id)
-  else
-    redis.call('ZADD', stale, score, id)
+  if olds ~= score then
+    if score == '' then
+      if oldc ~= false then
+        redis.call('ZREM', stale, id)
+      end
+    else
+      redis.call('ZADD', stale, score, id)
+    end
   end
 end
 `
 
-// commitScript applies a changeset. It checks everything before it writes
-// anything, so an error reply means nothing was written.
+// commitScript applies changesets, each all or nothing, in order, each
+// seeing the ones before it: it checks everything of a changeset before it
+// writes any of it, and a changeset that fails a check writes nothing. It
+// returns one reply per changeset, in order: "OK" or an error reply
+// (replyFenced and so on).
 //
-// KEYS: 1 fences, 2 the event's ledger entry (any account key when there is
-// no event), 3 stale, 4 opps, 5 contacts, then the keys of the reads, of the
-// written opportunities, of the written contacts, and the history lists of
-// the history entries.
+// The changesets come in groups, one per account: KEYS[g] is the fences
+// hash of group g (which routes the call on a Redis Cluster, where a call
+// holds one group: every key of an account shares its hash slot), ARGV[1]
+// the ledger TTL in ms (0: the ledger set, kept forever), ARGV[2] the
+// groups, MessagePack: an array of one array per group, in the order of
+// KEYS, of base, the number of changesets, then per changeset fence
+// partition ("" when none), fence epoch, event id ("" when none), ledger
+// value ("" with the ledger set), 1 when a written record is over the
+// follower limit (else 0), the numbers of reads, opportunities, contacts
+// and history lists; per read the key (after base) and version; per opportunity id,
+// version, new version, contact id, stale score, JSON; per contact id,
+// version, new version, JSON; per history list the key (after base), the
+// number of entries and each entry's JSON.
 //
-// ARGV: 1 base, 2 fence partition ("" when none), 3 fence epoch, 4 "1" when
-// there is an event, 5 the ledger value, 6 the ledger TTL in ms (0: none),
-// 7 "1" when a written record is over the follower limit, 8-11 the numbers
-// of reads, opportunities, contacts and history entries; then per read its
-// version; per opportunity version, new version, id, contact id, stale
-// score, JSON; per contact version, new version, id, JSON; per history
-// entry its JSON.
+// What the changesets of a group share is read once, at its start: the
+// ledger entries of all their events (one SMISMEMBER) and each fence
+// partition's epoch. Each changeset's writes, its ledger entry and fence
+// included, are made with it, so that should the script stop half way (a
+// command failing), every changeset before is whole, and is found in the
+// ledger when the batch is run again. With a ledger TTL, entries are keys
+// of their own (SET PX, with the ledger value), looked up one by one as
+// well.
 var commitScript = goredis.NewScript(luaPutOpp + `
-local base = ARGV[1]
-local partition, epoch = ARGV[2], ARGV[3]
-local newest = false
-if partition ~= '' then
-  newest = redis.call('HGET', KEYS[1], partition)
-  if newest and tonumber(newest) > tonumber(epoch) then
-    return redis.error_reply('FFFENCED ' .. newest)
+local ttl = tonumber(ARGV[1])
+local groups = cmsgpack.unpack(ARGV[2])
+local out = {}
+local oldc, olds, newc = {}, {}, {}
+for g = 1, #KEYS do
+  local a = groups[g]
+  local fences, base = KEYS[g], a[1]
+  local stale, opps, contacts, ledger = base .. 'stale', base .. 'opps', base .. 'contacts', base .. 'ledger'
+  local newest = {}  -- partition -> newest epoch (string) or false
+  local done = {}    -- event ids in the ledger (true) or not (false)
+  -- A first pass finds where each changeset starts and reads the ledger
+  -- entries of all their events at once.
+  local starts, evs = {}, {}
+  local i = 3
+  for c = 1, a[2] do
+    starts[c] = i
+    if a[i + 2] ~= '' then
+      evs[#evs + 1] = a[i + 2]
+    end
+    local k = i + 9 + 2 * a[i + 5] + 6 * a[i + 6] + 4 * a[i + 7]
+    for _ = 1, a[i + 8] do
+      k = k + 2 + a[k + 1]
+    end
+    i = k
   end
-end
-local has_event = ARGV[4] == '1'
-if has_event and redis.call('EXISTS', KEYS[2]) == 1 then
-  return redis.error_reply('FFPROCESSED')
-end
+  for j = 1, #evs, 1000 do
+    local last = math.min(j + 999, #evs)
+    local got = redis.call('SMISMEMBER', ledger, unpack(evs, j, last))
+    for x = j, last do
+      done[evs[x]] = got[x - j + 1] == 1
+    end
+  end
+  for c = 1, a[2] do
+    local i = starts[c]
+    local part, epoch, ev, over = a[i], a[i + 1], a[i + 2], a[i + 4]
+    local nr, no, nc, nh = a[i + 5], a[i + 6], a[i + 7], a[i + 8]
+    local r0 = i + 9
+    local o0 = r0 + 2 * nr
+    local c0 = o0 + 6 * no
+    local h0 = c0 + 4 * nc
+    local err
+    local cur
+    if part ~= '' then
+      cur = newest[part]
+      if cur == nil then
+        cur = redis.call('HGET', fences, part)
+        newest[part] = cur
+      end
+      if cur and tonumber(cur) > tonumber(epoch) then
+        err = 'FFFENCED ' .. cur
+      end
+    end
+    if not err and ev ~= '' then
+      if done[ev] or (ttl > 0 and redis.call('EXISTS', base .. 'ledger:' .. ev) == 1) then
+        err = 'FFPROCESSED'
+      end
+    end
+    if not err then
+      for j = 0, nr - 1 do
+        local v = redis.call('HGET', base .. a[r0 + 2 * j], 'v') or '0'
+        if v ~= a[r0 + 2 * j + 1] then
+          err = 'FFCONFLICT ' .. j .. ' ' .. v
+          break
+        end
+      end
+    end
+    if not err then
+      for j = 0, no - 1 do
+        local k = o0 + 6 * j
+        local st = redis.call('HMGET', base .. 'opp:' .. a[k], 'v', 'c', 's')
+        local v = st[1] or '0'
+        if v ~= a[k + 1] then
+          err = 'FFCONFLICT ' .. (nr + j) .. ' ' .. v
+          break
+        end
+        oldc[j] = st[1] and (st[2] or '') or false
+        olds[j] = st[3] or false
+      end
+    end
+    if not err then
+      for j = 0, nc - 1 do
+        local k = c0 + 4 * j
+        local v = redis.call('HGET', base .. 'contact:' .. a[k], 'v')
+        newc[j] = not v
+        if (v or '0') ~= a[k + 1] then
+          err = 'FFCONFLICT ' .. (nr + no + j) .. ' ' .. (v or '0')
+          break
+        end
+      end
+    end
+    if not err and over == 1 then
+      err = 'FFLIMIT'
+    end
 
-local nr, no, nc, nh = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local kr, ar = 5, 11
-for i = 1, nr do
-  local v = redis.call('HGET', KEYS[kr + i], 'v') or '0'
-  if v ~= ARGV[ar + i] then
-    return redis.error_reply('FFCONFLICT ' .. (i - 1) .. ' ' .. v)
+    if err then
+      out[#out + 1] = err
+    else
+      if part ~= '' and (not cur or tonumber(cur) < tonumber(epoch)) then
+        newest[part] = epoch
+        redis.call('HSET', fences, part, epoch)
+      end
+      if ev ~= '' then
+        done[ev] = true
+        if ttl > 0 then
+          redis.call('SET', base .. 'ledger:' .. ev, a[i + 3], 'PX', ttl)
+        else
+          redis.call('SADD', ledger, ev)
+        end
+      end
+      for j = 0, no - 1 do
+        local k = o0 + 6 * j
+        put_opp(base, base .. 'opp:' .. a[k], stale, opps, a[k], a[k + 2], oldc[j], a[k + 3], a[k + 4], olds[j], a[k + 5])
+      end
+      for j = 0, nc - 1 do
+        local k = c0 + 4 * j
+        redis.call('HSET', base .. 'contact:' .. a[k], 'v', a[k + 2], 'd', a[k + 3])
+        if newc[j] then
+          redis.call('SADD', contacts, a[k])
+        end
+      end
+      local k = h0
+      for _ = 1, nh do
+        local n = a[k + 1]
+        redis.call('RPUSH', base .. a[k], unpack(a, k + 2, k + 1 + n))
+        k = k + 2 + n
+      end
+      out[#out + 1] = 'OK'
+    end
   end
 end
-local ko, ao = kr + nr, ar + nr
-local oldc = {}
-for i = 1, no do
-  local cur = redis.call('HMGET', KEYS[ko + i], 'v', 'c')
-  local v = cur[1] or '0'
-  if v ~= ARGV[ao + 6 * (i - 1) + 1] then
-    return redis.error_reply('FFCONFLICT ' .. (nr + i - 1) .. ' ' .. v)
-  end
-  oldc[i] = cur[1] and (cur[2] or '') or false
-end
-local kc, ac = ko + no, ao + 6 * no
-local newc = {}
-for i = 1, nc do
-  local v = redis.call('HGET', KEYS[kc + i], 'v')
-  newc[i] = not v
-  if (v or '0') ~= ARGV[ac + 4 * (i - 1) + 1] then
-    return redis.error_reply('FFCONFLICT ' .. (nr + no + i - 1) .. ' ' .. (v or '0'))
-  end
-end
-if ARGV[7] == '1' then
-  return redis.error_reply('FFLIMIT')
-end
-
-if partition ~= '' and (not newest or tonumber(newest) < tonumber(epoch)) then
-  redis.call('HSET', KEYS[1], partition, epoch)
-end
-if has_event then
-  local ttl = tonumber(ARGV[6])
-  if ttl > 0 then
-    redis.call('SET', KEYS[2], ARGV[5], 'PX', ttl)
-  else
-    redis.call('SET', KEYS[2], ARGV[5])
-  end
-end
-for i = 1, no do
-  local j = ao + 6 * (i - 1)
-  put_opp(base, KEYS[ko + i], KEYS[3], KEYS[4], ARGV[j + 3], ARGV[j + 2], oldc[i], ARGV[j + 4], ARGV[j + 5], ARGV[j + 6])
-end
-for i = 1, nc do
-  local j = ac + 4 * (i - 1)
-  redis.call('HSET', KEYS[kc + i], 'v', ARGV[j + 2], 'd', ARGV[j + 4])
-  if newc[i] then
-    redis.call('SADD', KEYS[5], ARGV[j + 3])
-  end
-end
-local kh, ah = kc + nc, ac + 4 * nc
-for i = 1, nh do
-  redis.call('RPUSH', KEYS[kh + i], ARGV[ah + i])
-end
-return 'OK'
+return out
 `)
 
 // loadScript upserts a batch of one account's data, bumping record
@@ -160,7 +238,7 @@ for i = 1, no do
   local cur = redis.call('HMGET', key, 'v', 'c')
   local newv = string.format('%d', (tonumber(cur[1]) or 0) + 1)
   local oldc = cur[1] and (cur[2] or '') or false
-  put_opp(base, key, KEYS[4], KEYS[5], ARGV[j + 1], newv, oldc, ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+  put_opp(base, key, KEYS[4], KEYS[5], ARGV[j + 1], newv, oldc, ARGV[j + 2], ARGV[j + 3], false, ARGV[j + 4])
 end
 k, a = k + no, a + 4 * no
 for i = 1, nc do

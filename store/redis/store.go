@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -26,6 +27,11 @@ type Store struct {
 	// known holds the account ids this Store has added to the global set
 	// of accounts, so that a commit adds an account once per process.
 	known sync.Map
+
+	// slotBound is set once a server refused a commit call over several
+	// accounts (CROSSSLOT: a proxy that keeps scripts to one hash slot);
+	// commits then make one call per account (see CommitBatch).
+	slotBound atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -190,16 +196,21 @@ func (s *Store) OpportunitiesByContact(ctx context.Context, accountID, contactID
 	return out, nil
 }
 
-// Processed implements store.Reader with one EXISTS.
+// Processed implements store.Reader with one round trip: SISMEMBER on the
+// account's ledger set and EXISTS on the entry's own key (entries with a
+// TTL, and those written by versions before the set).
 func (s *Store) Processed(ctx context.Context, accountID, eventID string) (bool, error) {
 	if accountID == "" || eventID == "" {
 		return false, nil
 	}
-	n, err := s.client.Exists(ctx, s.keys(accountID).ledger(eventID)).Result()
-	if err != nil {
+	k := s.keys(accountID)
+	pipe := s.client.Pipeline()
+	inSet := pipe.SIsMember(ctx, k.ledgerSet(), eventID)
+	key := pipe.Exists(ctx, k.ledger(eventID))
+	if _, err := pipe.Exec(ctx); err != nil {
 		return false, fmt.Errorf("redis store: ledger of account %q: %w", accountID, err)
 	}
-	return n == 1, nil
+	return inSet.Val() || key.Val() == 1, nil
 }
 
 // History implements store.Store with one LRANGE. Seq is the entry's
@@ -246,8 +257,11 @@ func decodeOpp(v, d any, accountID, id string) (record.Opportunity, error) {
 	if data == "" {
 		return o, store.ErrNotFound
 	}
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
-		return o, fmt.Errorf("redis store: decoding opportunity %q of account %q: %w", id, accountID, err)
+	if !decodeOpportunityJSON(data, &o) {
+		o = record.Opportunity{}
+		if err := json.Unmarshal([]byte(data), &o); err != nil {
+			return o, fmt.Errorf("redis store: decoding opportunity %q of account %q: %w", id, accountID, err)
+		}
 	}
 	o.Version = version
 	return o, nil
@@ -263,8 +277,11 @@ func decodeContact(v, d any, accountID, id string) (record.Contact, error) {
 	if data == "" {
 		return c, store.ErrNotFound
 	}
-	if err := json.Unmarshal([]byte(data), &c); err != nil {
-		return c, fmt.Errorf("redis store: decoding contact %q of account %q: %w", id, accountID, err)
+	if !decodeContactJSON(data, &c) {
+		c = record.Contact{}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			return c, fmt.Errorf("redis store: decoding contact %q of account %q: %w", id, accountID, err)
+		}
 	}
 	c.Version = version
 	return c, nil

@@ -1,0 +1,6 @@
+package event
+
+import "github.com/followflow/followflow/internal/jsonfast"
+
+// DecodeFast exports decodeFast to the tests.
+func DecodeFast(b []byte, ev *Event) bool { return decodeFast(jsonfast.New(b), ev) }
