@@ -13,16 +13,7 @@ import (
 // when decodeFast succeeds its event is the one encoding/json would give.
 // FuzzDecodeFast checks that.
 func decodeFast(d *jsonfast.Decoder, ev *Event) (ok bool) {
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit, ok = 1<<0, d.Str(&ev.ID)
@@ -49,27 +40,17 @@ func decodeFast(d *jsonfast.Decoder, ev *Event) (ok bool) {
 			ev.Contact = &blk.snap
 			bit, ok = 1<<9, contactSnapshot(d, blk)
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK() && d.End()
 }
 
 func data(d *jsonfast.Decoder, v *Data) bool {
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "to_stage":
 			bit, ok = 1<<0, d.Str(&v.ToStage)
@@ -94,12 +75,11 @@ func data(d *jsonfast.Decoder, v *Data) bool {
 		case "since":
 			bit, ok = 1<<10, d.Time(&v.Since)
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK()
 }
@@ -115,16 +95,7 @@ type oppBlock struct {
 
 func oppSnapshot(d *jsonfast.Decoder, blk *oppBlock) bool {
 	v := &blk.snap
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "name":
 			bit, ok = 1<<0, d.StrPtr(&v.Name, &blk.strs[0])
@@ -150,12 +121,11 @@ func oppSnapshot(d *jsonfast.Decoder, blk *oppBlock) bool {
 		case "last_owner_activity_at":
 			bit, ok = 1<<10, d.TimePtr(&v.LastOwnerActivityAt, &blk.times[2])
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK()
 }
@@ -169,16 +139,7 @@ type contactBlock struct {
 
 func contactSnapshot(d *jsonfast.Decoder, blk *contactBlock) bool {
 	v := &blk.snap
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "name":
 			bit, ok = 1<<0, d.StrPtr(&v.Name, &blk.strs[0])
@@ -193,12 +154,11 @@ func contactSnapshot(d *jsonfast.Decoder, blk *contactBlock) bool {
 		case "updated_at":
 			bit, ok = 1<<5, d.TimePtr(&v.UpdatedAt, &blk.times[1])
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK()
 }

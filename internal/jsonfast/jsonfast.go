@@ -61,6 +61,29 @@ func (d *Decoder) FirstKey() bool {
 	return d.ok
 }
 
+// Object reads an object, calling member for each key with the decoder at
+// the key's value. member returns the key's bit (one bit per known key)
+// and whether it read the value. An unknown key (bit 0), a key seen twice
+// or a value not read fails the object.
+func (d *Decoder) Object(member func(key string) (bit uint16, ok bool)) bool {
+	var seen uint16
+	if !d.ObjectStart() {
+		return false
+	}
+	for more := d.FirstKey(); more; more = d.NextKey() {
+		key, ok := d.Key()
+		if !ok {
+			return false
+		}
+		bit, ok := member(key)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.OK()
+}
+
 // NextKey reports whether another member follows the one just read.
 func (d *Decoder) NextKey() bool {
 	if d.consume(',') {

@@ -289,16 +289,7 @@ var errUnencodable = errors.New("value cannot be encoded as JSON")
 // uses json.Unmarshal.
 func decodeOpportunityJSON(s string, o *record.Opportunity) (ok bool) {
 	d := jsonfast.NewString(s)
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit, ok = 1<<0, d.Str(&o.ID)
@@ -329,12 +320,11 @@ func decodeOpportunityJSON(s string, o *record.Opportunity) (ok bool) {
 		case "last_owner_activity_at":
 			bit, ok = 1<<13, d.Time(&o.LastOwnerActivityAt)
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK() && d.End()
 }
@@ -342,16 +332,7 @@ func decodeOpportunityJSON(s string, o *record.Opportunity) (ok bool) {
 // decodeContactJSON is decodeOpportunityJSON for a contact.
 func decodeContactJSON(s string, c *record.Contact) (ok bool) {
 	d := jsonfast.NewString(s)
-	var seen uint16
-	if !d.ObjectStart() {
-		return false
-	}
-	for more := d.FirstKey(); more; more = d.NextKey() {
-		key, ok := d.Key()
-		if !ok {
-			return false
-		}
-		var bit uint16
+	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit, ok = 1<<0, d.Str(&c.ID)
@@ -372,12 +353,11 @@ func decodeContactJSON(s string, c *record.Contact) (ok bool) {
 		case "updated_at":
 			bit, ok = 1<<8, d.Time(&c.UpdatedAt)
 		default:
-			return false
+			return 0, false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+		return bit, ok
+	}) {
+		return false
 	}
 	return d.OK() && d.End()
 }
