@@ -25,13 +25,16 @@ import (
 const mutantEnv = "STORETEST_MUTANT"
 
 var mutants = map[string][]string{
-	"ignores-fence":               {"Fence/OlderEpochIsFenced", "Fence/NewerEpochFencesOlder", "Commit/ErrorPrecedence"},
-	"no-ledger":                   {"Commit/AlreadyProcessed", "Commit/LedgerOnlyChangeset"},
-	"global-ledger":               {"Commit/LedgerIsPerAccount"},
-	"case-sensitive-email":        {"Reads/UserByEmail"},
-	"user-of-any-account":         {"Reads/UserOfAnotherAccount"},
-	"not-atomic":                  {"Commit/AtomicWhenRefused"},
-	"no-version-check":            {"Commit/StaleOpportunityVersionConflicts", "Commit/NewRecordThatExistsConflicts", "Concurrency/FollowerLimitUnderContention"},
+	"ignores-fence":        {"Fence/OlderEpochIsFenced", "Fence/NewerEpochFencesOlder", "Commit/ErrorPrecedence"},
+	"no-ledger":            {"Commit/AlreadyProcessed", "Commit/LedgerOnlyChangeset"},
+	"global-ledger":        {"Commit/LedgerIsPerAccount"},
+	"case-sensitive-email": {"Reads/UserByEmail"},
+	"user-of-any-account":  {"Reads/UserOfAnotherAccount"},
+	"not-atomic":           {"Commit/AtomicWhenRefused"},
+	// The contention test catches no-version-check only when commits
+	// happen to interleave between a read and a write (a fast store makes
+	// that rare); the two conflict tests catch it every time.
+	"no-version-check":            {"Commit/StaleOpportunityVersionConflicts", "Commit/NewRecordThatExistsConflicts"},
 	"ignores-reads":               {"Commit/ReadRefs"},
 	"truncates-followers":         {"Commit/FollowerLimit"},
 	"limit-first":                 {"Commit/ErrorPrecedence"},
