@@ -50,7 +50,7 @@ func decodeFast(d *jsonfast.Decoder, ev *Event) (ok bool) {
 }
 
 func data(d *jsonfast.Decoder, v *Data) bool {
-	if !d.Object(func(key string) (bit uint16, ok bool) {
+	return d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "to_stage":
 			bit, ok = 1<<0, d.Str(&v.ToStage)
@@ -78,10 +78,7 @@ func data(d *jsonfast.Decoder, v *Data) bool {
 			return 0, false
 		}
 		return bit, ok
-	}) {
-		return false
-	}
-	return d.OK()
+	})
 }
 
 // oppBlock holds a snapshot and what its fields point to, allocated at
@@ -95,7 +92,7 @@ type oppBlock struct {
 
 func oppSnapshot(d *jsonfast.Decoder, blk *oppBlock) bool {
 	v := &blk.snap
-	if !d.Object(func(key string) (bit uint16, ok bool) {
+	return d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "name":
 			bit, ok = 1<<0, d.StrPtr(&v.Name, &blk.strs[0])
@@ -124,10 +121,7 @@ func oppSnapshot(d *jsonfast.Decoder, blk *oppBlock) bool {
 			return 0, false
 		}
 		return bit, ok
-	}) {
-		return false
-	}
-	return d.OK()
+	})
 }
 
 // contactBlock is oppBlock for a contact snapshot.
@@ -139,7 +133,7 @@ type contactBlock struct {
 
 func contactSnapshot(d *jsonfast.Decoder, blk *contactBlock) bool {
 	v := &blk.snap
-	if !d.Object(func(key string) (bit uint16, ok bool) {
+	return d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "name":
 			bit, ok = 1<<0, d.StrPtr(&v.Name, &blk.strs[0])
@@ -157,8 +151,5 @@ func contactSnapshot(d *jsonfast.Decoder, blk *contactBlock) bool {
 			return 0, false
 		}
 		return bit, ok
-	}) {
-		return false
-	}
-	return d.OK()
+	})
 }
