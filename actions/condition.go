@@ -131,10 +131,7 @@ func (r *Run) evaluate(p *conditions.Program, kind string) (bool, error) {
 	ok, err := r.Eval.Eval(p, r.Env())
 	if err != nil {
 		k, id := r.Event.RecordKey()
-		h := r.history(k, id, kind)
-		h.Outcome = record.ConditionError
-		h.Detail = p.Source() + ": " + err.Error()
-		r.State.AddHistory(h)
+		r.addHistory(k, id, kind, "", record.ConditionError, p.Source()+": "+err.Error())
 	}
 	return ok, err
 }

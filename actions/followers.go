@@ -155,51 +155,85 @@ func (a *FollowerAction) Run(r *Run, out *[]trace.Step) (bool, error) {
 		}
 		return true, nil
 	}
+	c := followerChange{a: a, r: r, o: o, t: t}
 	if a.All {
+		// Each removal leaves the list the loop reads as it was.
 		for _, id := range o.Followers {
-			a.apply(r, o, t, id, nil)
+			c.apply(id, nil)
 		}
-		return true, nil
+	} else {
+		for _, ref := range a.Users {
+			u, err := r.State.ResolveUser(r.Ctx, o.AccountID, ref.Ref)
+			if err != nil {
+				return false, err
+			}
+			c.apply(ref.Ref, u)
+		}
 	}
-	for _, ref := range a.Users {
-		u, err := r.State.ResolveUser(r.Ctx, o.AccountID, ref.Ref)
-		if err != nil {
-			return false, err
-		}
-		a.apply(r, o, t, ref.Ref, u)
+	if c.owned {
+		r.State.SetFollowers(o, o.Followers)
+		r.FollowersChanged()
 	}
 	return true, nil
 }
 
+// followerChange is one run of a follower action on the opportunity o.
+type followerChange struct {
+	a *FollowerAction
+	r *Run
+	o *record.Opportunity
+	t *trace.Step
+	// owned: o.Followers is a list this run made, which it may change in
+	// place; the list it replaced may be shared (with the store, say).
+	owned bool
+}
+
 // apply adds or removes one user; u is nil when ref names no user (for
 // remove all, ref is a follower's id).
-func (a *FollowerAction) apply(r *Run, o *record.Opportunity, t *trace.Step, ref string, u *record.User) {
-	var (
-		followers []string
-		outcome   record.Outcome
-		id        = ref
-	)
+func (c *followerChange) apply(ref string, u *record.User) {
+	a, o := c.a, c.o
+	id := ref
 	if u != nil {
 		id = u.ID
 	}
+	var outcome record.Outcome
 	switch {
 	case !a.Remove:
-		followers, outcome = record.AddFollower(o.Followers, o.AccountID, u)
+		if outcome = record.CheckAdd(o.Followers, o.AccountID, u); outcome == record.Added {
+			c.own(1)
+			o.Followers = append(o.Followers, id)
+		}
 	case u != nil || a.All || slices.Contains(o.Followers, ref):
-		followers, outcome = record.RemoveFollower(o.Followers, id)
+		if i := slices.Index(o.Followers, id); i >= 0 {
+			c.own(0)
+			o.Followers = slices.Delete(o.Followers, i, i+1)
+			outcome = record.Removed
+		} else {
+			outcome = record.NotFollowing
+		}
 	default:
 		outcome = record.UnknownUser
 	}
-	if outcome.Changed() {
-		r.State.SetFollowers(o, followers)
-		r.Changed()
-	}
 	if outcome != record.AlreadyFollowing && outcome != record.NotFollowing {
-		h := r.history(record.KindOpportunity, o.ID, a.label())
-		h.UserID, h.Outcome = id, outcome
-		r.State.AddHistory(h)
+		c.r.addHistory(record.KindOpportunity, o.ID, a.label(), id, outcome, "")
 	}
-	if t != nil {
-		t.Outcomes = append(t.Outcomes, trace.UserOutcome{User: id, Outcome: outcome})
+	if c.t != nil {
+		c.t.Outcomes = append(c.t.Outcomes, trace.UserOutcome{User: id, Outcome: outcome})
 	}
+}
+
+// own makes o.Followers a list of this run's, with room for grow more
+// followers, before its first change.
+func (c *followerChange) own(grow int) {
+	if c.owned {
+		return
+	}
+	f := c.o.Followers
+	room := grow
+	if grow > 0 {
+		room = len(c.a.Users) // every user listed may be added
+	}
+	next := make([]string, len(f), len(f)+room)
+	copy(next, f)
+	c.o.Followers, c.owned = next, true
 }

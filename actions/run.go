@@ -20,8 +20,9 @@ type State interface {
 	OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]*record.Opportunity, error)
 	// SetFollowers replaces the followers of a working copy.
 	SetFollowers(o *record.Opportunity, followers []string)
-	// AddHistory records a history entry for the commit.
-	AddHistory(h record.HistoryEntry)
+	// AddHistory adds an empty history entry to the commit and returns it,
+	// to be filled in before the next call.
+	AddHistory() *record.HistoryEntry
 }
 
 // Run is the context steps run in: one workflow, one event.
@@ -88,10 +89,18 @@ func (r *Run) Env() *conditions.Env {
 // Changed marks the environment stale after a change of state or context.
 func (r *Run) Changed() { r.envFresh = false }
 
-// history returns a history entry about the event's record, filled with what
-// the run knows.
-func (r *Run) history(kind record.Kind, id, step string) record.HistoryEntry {
-	return record.HistoryEntry{
+// FollowersChanged updates the environment after a change of the
+// followers of the opportunity in context, and nothing else.
+func (r *Run) FollowersChanged() {
+	if r.envFresh && r.env.Opportunity != nil {
+		r.envOpp.Followers = r.Opportunity.Followers
+	}
+}
+
+// addHistory records a history entry about the event's record, filled with
+// what the run knows.
+func (r *Run) addHistory(kind record.Kind, id, step, userID string, outcome record.Outcome, detail string) {
+	*r.State.AddHistory() = record.HistoryEntry{
 		AccountID:  r.Event.AccountID,
 		Kind:       kind,
 		RecordID:   id,
@@ -99,5 +108,8 @@ func (r *Run) history(kind record.Kind, id, step string) record.HistoryEntry {
 		EventID:    r.Event.ID,
 		WorkflowID: r.WorkflowID,
 		Step:       step,
+		UserID:     userID,
+		Outcome:    outcome,
+		Detail:     detail,
 	}
 }

@@ -171,6 +171,39 @@ steps:
 	}
 }
 
+func TestFollowerChangesNeverTouchAListAlreadyRead(t *testing.T) {
+	t.Parallel()
+	b := setup(t, `
+id: add
+account_id: acme
+trigger: {type: opportunity.tag_applied, tag: go}
+steps:
+  - add_followers: {users: [u_a, u_b, u_c]}
+---
+id: remove-all
+account_id: acme
+trigger: {type: opportunity.tag_applied, tag: clear}
+steps:
+  - remove_followers: {all: true}
+`)
+	b.process(t, tagEvent("e1", event.OpportunityTagApplied, "opp_1", "go"))
+	before := b.opp(t, "opp_1").Followers
+	if !slices.Equal(before, []string{"u_a", "u_b", "u_c"}) {
+		t.Fatalf("followers = %v", before)
+	}
+	kept := slices.Clone(before)
+	res := b.process(t, tagEvent("e2", event.OpportunityTagApplied, "opp_1", "clear"))
+	if got, want := outcomes(res.Trace), []string{"u_a:removed", "u_b:removed", "u_c:removed"}; !slices.Equal(got, want) {
+		t.Errorf("remove all outcomes = %v, want %v", got, want)
+	}
+	if got := b.opp(t, "opp_1").Followers; len(got) != 0 {
+		t.Errorf("followers after remove all = %v", got)
+	}
+	if !slices.Equal(before, kept) {
+		t.Errorf("the list read before the event changed to %v", before)
+	}
+}
+
 func TestLimitReachedAddsTheFirstListed(t *testing.T) {
 	t.Parallel()
 	b := setup(t, `

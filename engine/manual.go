@@ -130,10 +130,10 @@ func (e *Engine) changeOnce(ctx context.Context, actor *record.User, ch ManualCh
 			mark()
 		}
 		if outcome != record.AlreadyFollowing && outcome != record.NotFollowing {
-			t.AddHistory(record.HistoryEntry{
+			*t.AddHistory() = record.HistoryEntry{
 				AccountID: ch.AccountID, Kind: ch.Kind, RecordID: ch.RecordID, At: now,
 				ActorID: actor.ID, Step: "manual", UserID: id, Outcome: outcome,
-			})
+			}
 		}
 		out = append(out, trace.UserOutcome{User: id, Outcome: outcome})
 	}

@@ -211,7 +211,10 @@ func (t *tx) SetFollowers(o *record.Opportunity, followers []string) {
 
 // AddHistory implements actions.State.
 // The entries go straight into the changeset, which reset emptied.
-func (t *tx) AddHistory(h record.HistoryEntry) { t.cs.History = append(t.cs.History, h) }
+func (t *tx) AddHistory() *record.HistoryEntry {
+	t.cs.History = append(t.cs.History, record.HistoryEntry{})
+	return &t.cs.History[len(t.cs.History)-1]
+}
 
 // changeset builds the commit: written records at the versions they were
 // read, the other records read as Reads, the history and the ledger entry.

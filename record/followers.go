@@ -26,19 +26,29 @@ func (o Outcome) Changed() bool { return o == Added || o == Removed }
 // slice is new when the outcome is Added; followers is never changed in
 // place, so a caller may share it.
 func AddFollower(followers []string, accountID string, u *User) ([]string, Outcome) {
-	switch {
-	case u == nil || u.AccountID != accountID:
-		return followers, UnknownUser
-	case slices.Contains(followers, u.ID):
-		return followers, AlreadyFollowing
-	case !u.Active:
-		return followers, InactiveUser
-	case len(followers) >= MaxFollowers:
-		return followers, LimitReached
+	outcome := CheckAdd(followers, accountID, u)
+	if outcome != Added {
+		return followers, outcome
 	}
 	out := make([]string, len(followers), len(followers)+1)
 	copy(out, followers)
 	return append(out, u.ID), Added
+}
+
+// CheckAdd returns what AddFollower would do, without doing it: Added when
+// rules 1–5 allow u to follow.
+func CheckAdd(followers []string, accountID string, u *User) Outcome {
+	switch {
+	case u == nil || u.AccountID != accountID:
+		return UnknownUser
+	case slices.Contains(followers, u.ID):
+		return AlreadyFollowing
+	case !u.Active:
+		return InactiveUser
+	case len(followers) >= MaxFollowers:
+		return LimitReached
+	}
+	return Added
 }
 
 // RemoveFollower removes userID from followers, keeping the order of the

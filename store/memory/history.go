@@ -161,7 +161,7 @@ type symbol uint32
 type symbols struct {
 	ids    map[string]symbol
 	strs   []string
-	recent [64]recentSymbol
+	recent [1024]recentSymbol
 }
 
 type recentSymbol struct {
