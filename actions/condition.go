@@ -128,7 +128,7 @@ func exprTrace(kind string, p *conditions.Program, ok bool, err error) trace.Ste
 // evaluate runs a program; an error makes it false and is recorded in the
 // history of the event's record.
 func (r *Run) evaluate(p *conditions.Program, kind string) (bool, error) {
-	ok, err := r.Eval.Eval(p, r.Env())
+	ok, err := r.Eval.Eval(p, r.facts())
 	if err != nil {
 		k, id := r.Event.RecordKey()
 		r.addHistory(k, id, kind, "", record.ConditionError, p.Source()+": "+err.Error())

@@ -113,7 +113,6 @@ func (s *FindOpportunity) Run(r *Run, out *[]trace.Step) (bool, error) {
 		}
 	}
 	r.Opportunity = found
-	r.Changed()
 	if r.Trace {
 		t := trace.Step{Kind: s.Kind()}
 		if found != nil {

@@ -172,7 +172,6 @@ func (a *FollowerAction) Run(r *Run, out *[]trace.Step) (bool, error) {
 	}
 	if c.owned {
 		r.State.SetFollowers(o, o.Followers)
-		r.FollowersChanged()
 	}
 	return true, nil
 }

@@ -43,58 +43,18 @@ type Run struct {
 	// Contact is the event's contact (a working copy), or nil.
 	Contact *record.Contact
 
-	env      conditions.Env
-	envOpp   conditions.Opportunity
-	envCon   conditions.Contact
-	envEvent conditions.Event
-	envFresh bool
+	factsBuf conditions.Facts
 }
 
-// Reset prepares the run for a workflow, keeping its buffers.
+// Reset prepares the run for a workflow.
 func (r *Run) Reset(workflowID string, opp *record.Opportunity, contact *record.Contact) {
-	r.WorkflowID = workflowID
-	if r.Opportunity != opp || r.Contact != contact {
-		r.Opportunity = opp
-		r.Contact = contact
-		r.envFresh = false
-	}
+	r.WorkflowID, r.Opportunity, r.Contact = workflowID, opp, contact
 }
 
-// NewEvent prepares the run for an event: the environment is rebuilt.
-func (r *Run) NewEvent() { r.envFresh = false }
-
-// Env returns the environment for expressions, built from the current state
-// the first time it is needed after a change.
-func (r *Run) Env() *conditions.Env {
-	if r.envFresh {
-		return &r.env
-	}
-	r.env = conditions.Env{Now: r.Now}
-	if r.Opportunity != nil {
-		conditions.SetOpportunity(&r.envOpp, r.Opportunity, r.Now)
-		r.env.Opportunity = &r.envOpp
-	}
-	if r.Contact != nil {
-		conditions.SetContact(&r.envCon, r.Contact)
-		r.env.Contact = &r.envCon
-	}
-	if r.Event != nil {
-		conditions.SetEvent(&r.envEvent, r.Event)
-		r.env.Event = &r.envEvent
-	}
-	r.envFresh = true
-	return &r.env
-}
-
-// Changed marks the environment stale after a change of state or context.
-func (r *Run) Changed() { r.envFresh = false }
-
-// FollowersChanged updates the environment after a change of the
-// followers of the opportunity in context, and nothing else.
-func (r *Run) FollowersChanged() {
-	if r.envFresh && r.env.Opportunity != nil {
-		r.envOpp.Followers = r.Opportunity.Followers
-	}
+// facts returns what conditions see: the records in context now.
+func (r *Run) facts() *conditions.Facts {
+	r.factsBuf = conditions.Facts{Opportunity: r.Opportunity, Contact: r.Contact, Event: r.Event, Now: r.Now}
+	return &r.factsBuf
 }
 
 // addHistory records a history entry about the event's record, filled with

@@ -77,21 +77,22 @@ var goNames = strings.NewReplacer(
 	"event.Data", "event.data",
 )
 
-// Evaluator evaluates programs with a reused VM. It is not safe for
-// concurrent use: give each goroutine its own.
+// Evaluator evaluates programs with a reused VM and environment. It is not
+// safe for concurrent use: give each goroutine its own.
 type Evaluator struct {
-	vm vm.VM
+	vm  vm.VM
+	env envBuf
 }
 
-// Eval runs p against env. A run-time error (a field of a missing
+// Eval runs p against the facts. A run-time error (a field of a missing
 // opportunity, say) is returned with the result false.
-func (e *Evaluator) Eval(p *Program, env *Env) (bool, error) {
+func (e *Evaluator) Eval(p *Program, f *Facts) (bool, error) {
 	if p.native != nil {
-		if v, ok := p.native(env); ok {
+		if v, ok := p.native(f); ok {
 			return v, nil
 		}
 	}
-	out, err := e.vm.Run(p.program, env)
+	out, err := e.vm.Run(p.program, e.env.fill(f))
 	if err != nil {
 		msg := err.Error()
 		var fe *file.Error
@@ -99,9 +100,9 @@ func (e *Evaluator) Eval(p *Program, env *Env) (bool, error) {
 			msg = fe.Message
 		}
 		switch {
-		case env.Opportunity == nil && strings.Contains(msg, "from opportunity"):
+		case f.Opportunity == nil && strings.Contains(msg, "from opportunity"):
 			msg = "no opportunity in context"
-		case env.Contact == nil && strings.Contains(msg, "from contact"):
+		case f.Contact == nil && strings.Contains(msg, "from contact"):
 			msg = "no contact in context"
 		}
 		return false, errors.New(goNames.Replace(msg))

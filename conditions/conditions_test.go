@@ -7,16 +7,17 @@ import (
 
 	"github.com/followflow/followflow/conditions"
 	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/record"
 )
 
 func TestCompileAndEval(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	opp := &conditions.Opportunity{Value: 20000, Stage: "Proposal", Tags: []string{"VIP"},
-		LastOwnerActivityAt: now.Add(-15 * 24 * time.Hour), DaysInactive: 15}
-	env := &conditions.Env{
+	opp := &record.Opportunity{Value: 20000, Stage: "Proposal", Tags: []string{"VIP"},
+		LastOwnerActivityAt: now.Add(-15 * 24 * time.Hour)}
+	facts := &conditions.Facts{
 		Opportunity: opp,
-		Event:       &conditions.Event{Type: "opportunity.tag_applied", Data: event.Data{Tag: "VIP"}},
+		Event:       &event.Event{Type: "opportunity.tag_applied", Data: event.Data{Tag: "VIP"}},
 		Now:         now,
 	}
 	tests := []struct {
@@ -37,7 +38,7 @@ func TestCompileAndEval(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Compile(%q): %v", tt.src, err)
 		}
-		got, err := ev.Eval(p, env)
+		got, err := ev.Eval(p, facts)
 		if err != nil || got != tt.want {
 			t.Errorf("Eval(%q) = %v, %v; want %v", tt.src, got, err, tt.want)
 		}
@@ -76,7 +77,7 @@ func TestEvalRuntimeErrorIsFalse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ev conditions.Evaluator
-	got, err := ev.Eval(p, &conditions.Env{})
+	got, err := ev.Eval(p, &conditions.Facts{})
 	if got || err == nil {
 		t.Fatalf("Eval without opportunity = %v, %v; want false and an error", got, err)
 	}

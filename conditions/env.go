@@ -7,7 +7,43 @@ import (
 	"github.com/followflow/followflow/record"
 )
 
-// Env is what an expression sees. Opportunity and Contact are nil when there
+// Facts are what an expression is about: the records in context as the
+// engine holds them, the event and the clock's time. Expressions never
+// change them.
+type Facts struct {
+	Opportunity *record.Opportunity
+	Contact     *record.Contact
+	Event       *event.Event
+	Now         time.Time
+}
+
+// envBuf holds an Env and what it points to, filled from Facts for each
+// run of the VM: the VM sees plain copies, never the records.
+type envBuf struct {
+	env Env
+	opp Opportunity
+	con Contact
+	ev  Event
+}
+
+func (b *envBuf) fill(f *Facts) *Env {
+	b.env = Env{Now: f.Now}
+	if f.Opportunity != nil {
+		setOpportunity(&b.opp, f.Opportunity, f.Now)
+		b.env.Opportunity = &b.opp
+	}
+	if f.Contact != nil {
+		setContact(&b.con, f.Contact)
+		b.env.Contact = &b.con
+	}
+	if f.Event != nil {
+		setEvent(&b.ev, f.Event)
+		b.env.Event = &b.ev
+	}
+	return &b.env
+}
+
+// Env is what an expression sees in the VM: Facts, copied. Opportunity and Contact are nil when there
 // is none in context; using one then fails at run time, which makes the
 // condition false with the error recorded.
 type Env struct {
@@ -63,9 +99,9 @@ type Event struct {
 	Data          event.Data `expr:"data"`
 }
 
-// SetOpportunity copies o into dst. The slices are shared, not copied: the
+// setOpportunity copies o into dst. The slices are shared, not copied: the
 // record package never changes a follower or tag slice in place.
-func SetOpportunity(dst *Opportunity, o *record.Opportunity, now time.Time) {
+func setOpportunity(dst *Opportunity, o *record.Opportunity, now time.Time) {
 	*dst = Opportunity{
 		ID: o.ID, AccountID: o.AccountID, Name: o.Name, Pipeline: o.Pipeline,
 		Stage: o.Stage, Status: o.Status, Value: o.Value, OwnerID: o.OwnerID,
@@ -76,8 +112,8 @@ func SetOpportunity(dst *Opportunity, o *record.Opportunity, now time.Time) {
 	}
 }
 
-// SetContact copies c into dst (slices shared, as in SetOpportunity).
-func SetContact(dst *Contact, c *record.Contact) {
+// setContact copies c into dst (slices shared, as in setOpportunity).
+func setContact(dst *Contact, c *record.Contact) {
 	*dst = Contact{
 		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Email: c.Email,
 		OwnerID: c.OwnerID, Tags: c.Tags, Followers: c.Followers,
@@ -85,8 +121,8 @@ func SetContact(dst *Contact, c *record.Contact) {
 	}
 }
 
-// SetEvent copies ev into dst.
-func SetEvent(dst *Event, ev *event.Event) {
+// setEvent copies ev into dst.
+func setEvent(dst *Event, ev *event.Event) {
 	*dst = Event{
 		ID: ev.ID, Type: ev.Type, AccountID: ev.AccountID, OccurredAt: ev.OccurredAt,
 		ActorID: ev.ActorID, OpportunityID: ev.OpportunityID, ContactID: ev.ContactID,

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/followflow/followflow/conditions"
+	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/record"
 )
 
 // FuzzCompile: any source compiles to a program that evaluates without
@@ -34,7 +36,7 @@ func FuzzCompile(f *testing.F) {
 		}
 		var ev conditions.Evaluator
 		now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-		_, _ = ev.Eval(p, &conditions.Env{Now: now})
-		_, _ = ev.Eval(p, &conditions.Env{Now: now, Opportunity: &conditions.Opportunity{Value: 1, Tags: []string{"a"}}, Contact: &conditions.Contact{}, Event: &conditions.Event{}})
+		_, _ = ev.Eval(p, &conditions.Facts{Now: now})
+		_, _ = ev.Eval(p, &conditions.Facts{Now: now, Opportunity: &record.Opportunity{Value: 1, Tags: []string{"a"}}, Contact: &record.Contact{}, Event: &event.Event{}})
 	})
 }

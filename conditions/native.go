@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/record"
 )
 
 // A native evaluator runs the common shapes of condition in plain Go, with
@@ -13,14 +16,15 @@ import (
 // exactly the VM's answer (a field of a record that is not in context:
 // the VM reports the error); Eval then runs the VM. Everything else an
 // expression may hold (functions, arithmetic, times, event data, ...)
-// leaves the program without a native evaluator. A fuzz test checks that
-// both always agree.
-type nativeBool func(*Env) (v, ok bool)
+// leaves the program without a native evaluator. It reads the records in
+// place (Facts), so that most conditions never build an Env. A fuzz test
+// checks that both always agree.
+type nativeBool func(*Facts) (v, ok bool)
 
 type (
-	nativeNum  func(*Env) (float64, bool)
-	nativeStr  func(*Env) (string, bool)
-	nativeList func(*Env) ([]string, bool)
+	nativeNum  func(*Facts) (float64, bool)
+	nativeStr  func(*Facts) (string, bool)
+	nativeList func(*Facts) ([]string, bool)
 )
 
 // compileNative returns the native evaluator of a type-checked expression,
@@ -31,10 +35,10 @@ func nativeBoolOf(n ast.Node) nativeBool {
 	switch n := n.(type) {
 	case *ast.BoolNode:
 		v := n.Value
-		return func(*Env) (bool, bool) { return v, true }
+		return func(*Facts) (bool, bool) { return v, true }
 	case *ast.ConstantNode:
 		if v, isBool := n.Value.(bool); isBool {
-			return func(*Env) (bool, bool) { return v, true }
+			return func(*Facts) (bool, bool) { return v, true }
 		}
 	case *ast.UnaryNode:
 		if n.Operator != "!" && n.Operator != "not" {
@@ -44,7 +48,7 @@ func nativeBoolOf(n ast.Node) nativeBool {
 		if x == nil {
 			return nil
 		}
-		return func(e *Env) (bool, bool) {
+		return func(e *Facts) (bool, bool) {
 			v, ok := x(e)
 			return !v, ok
 		}
@@ -62,14 +66,14 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 			return nil
 		}
 		if n.Operator == "&&" || n.Operator == "and" {
-			return func(e *Env) (bool, bool) {
+			return func(e *Facts) (bool, bool) {
 				if v, ok := l(e); !ok || !v {
 					return false, ok
 				}
 				return r(e)
 			}
 		}
-		return func(e *Env) (bool, bool) {
+		return func(e *Facts) (bool, bool) {
 			if v, ok := l(e); !ok || v {
 				return v, ok
 			}
@@ -80,7 +84,7 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 		if needle == nil || list == nil {
 			return nil
 		}
-		return func(e *Env) (bool, bool) {
+		return func(e *Facts) (bool, bool) {
 			s, ok := needle(e)
 			if !ok {
 				return false, false
@@ -106,7 +110,7 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 		if n.Operator == "==" || n.Operator == "!=" {
 			if l, r := nativeBoolOf(n.Left), nativeBoolOf(n.Right); l != nil && r != nil {
 				eq := n.Operator == "=="
-				return func(e *Env) (bool, bool) {
+				return func(e *Facts) (bool, bool) {
 					a, ok := l(e)
 					if !ok {
 						return false, false
@@ -124,7 +128,7 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 		f := map[string]func(string, string) bool{
 			"contains": strings.Contains, "startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
 		}[n.Operator]
-		return func(e *Env) (bool, bool) {
+		return func(e *Facts) (bool, bool) {
 			a, ok := l(e)
 			if !ok {
 				return false, false
@@ -138,7 +142,7 @@ func nativeBinary(n *ast.BinaryNode) nativeBool {
 
 // compare compares two numbers or two strings with Go's operators, which
 // the VM uses too (so NaN compares as it does there).
-func compare[T float64 | string](op string, l, r func(*Env) (T, bool)) nativeBool {
+func compare[T float64 | string](op string, l, r func(*Facts) (T, bool)) nativeBool {
 	var cmp func(a, b T) bool
 	switch op {
 	case "==":
@@ -154,7 +158,7 @@ func compare[T float64 | string](op string, l, r func(*Env) (T, bool)) nativeBoo
 	default:
 		cmp = func(a, b T) bool { return a >= b }
 	}
-	return func(e *Env) (bool, bool) {
+	return func(e *Facts) (bool, bool) {
 		a, ok := l(e)
 		if !ok {
 			return false, false
@@ -196,7 +200,7 @@ func nativeNumOf(n ast.Node) nativeNum {
 			return nil
 		}
 		if x := nativeNumOf(n.Node); x != nil {
-			return func(e *Env) (float64, bool) {
+			return func(e *Facts) (float64, bool) {
 				v, ok := x(e)
 				return -v, ok
 			}
@@ -210,17 +214,17 @@ func nativeNumOf(n ast.Node) nativeNum {
 	if math.IsNaN(v) {
 		return nil
 	}
-	return func(*Env) (float64, bool) { return v, true }
+	return func(*Facts) (float64, bool) { return v, true }
 }
 
 func nativeStrOf(n ast.Node) nativeStr {
 	switch n := n.(type) {
 	case *ast.StringNode:
 		v := n.Value
-		return func(*Env) (string, bool) { return v, true }
+		return func(*Facts) (string, bool) { return v, true }
 	case *ast.ConstantNode:
 		if v, isStr := n.Value.(string); isStr {
-			return func(*Env) (string, bool) { return v, true }
+			return func(*Facts) (string, bool) { return v, true }
 		}
 	case *ast.MemberNode:
 		return nativeField[nativeStr](n, strFields)
@@ -251,60 +255,64 @@ func nativeField[F any](m *ast.MemberNode, fields map[string]F) F {
 // record not in context gives ok false.
 var (
 	numFields = map[string]nativeNum{
-		"opportunity.value": func(e *Env) (float64, bool) {
+		"opportunity.value": func(e *Facts) (float64, bool) {
 			if e.Opportunity == nil {
 				return 0, false
 			}
 			return e.Opportunity.Value, true
 		},
-		"opportunity.days_inactive": func(e *Env) (float64, bool) {
-			if e.Opportunity == nil || e.Opportunity.DaysInactive >= exactInt {
+		"opportunity.days_inactive": func(e *Facts) (float64, bool) {
+			if e.Opportunity == nil {
 				return 0, false
 			}
-			return float64(e.Opportunity.DaysInactive), true
+			days := DaysBetween(e.Opportunity.LastOwnerActivityAt, e.Now)
+			if days >= exactInt {
+				return 0, false
+			}
+			return float64(days), true
 		},
 	}
 	strFields = map[string]nativeStr{
-		"opportunity.id":         oppStr(func(o *Opportunity) string { return o.ID }),
-		"opportunity.account_id": oppStr(func(o *Opportunity) string { return o.AccountID }),
-		"opportunity.name":       oppStr(func(o *Opportunity) string { return o.Name }),
-		"opportunity.pipeline":   oppStr(func(o *Opportunity) string { return o.Pipeline }),
-		"opportunity.stage":      oppStr(func(o *Opportunity) string { return o.Stage }),
-		"opportunity.status":     oppStr(func(o *Opportunity) string { return o.Status }),
-		"opportunity.owner_id":   oppStr(func(o *Opportunity) string { return o.OwnerID }),
-		"opportunity.contact_id": oppStr(func(o *Opportunity) string { return o.ContactID }),
-		"contact.id":             contactStr(func(c *Contact) string { return c.ID }),
-		"contact.account_id":     contactStr(func(c *Contact) string { return c.AccountID }),
-		"contact.name":           contactStr(func(c *Contact) string { return c.Name }),
-		"contact.email":          contactStr(func(c *Contact) string { return c.Email }),
-		"contact.owner_id":       contactStr(func(c *Contact) string { return c.OwnerID }),
-		"event.id":               eventStr(func(ev *Event) string { return ev.ID }),
-		"event.type":             eventStr(func(ev *Event) string { return ev.Type }),
-		"event.account_id":       eventStr(func(ev *Event) string { return ev.AccountID }),
-		"event.actor_id":         eventStr(func(ev *Event) string { return ev.ActorID }),
-		"event.opportunity_id":   eventStr(func(ev *Event) string { return ev.OpportunityID }),
-		"event.contact_id":       eventStr(func(ev *Event) string { return ev.ContactID }),
+		"opportunity.id":         oppStr(func(o *record.Opportunity) string { return o.ID }),
+		"opportunity.account_id": oppStr(func(o *record.Opportunity) string { return o.AccountID }),
+		"opportunity.name":       oppStr(func(o *record.Opportunity) string { return o.Name }),
+		"opportunity.pipeline":   oppStr(func(o *record.Opportunity) string { return o.Pipeline }),
+		"opportunity.stage":      oppStr(func(o *record.Opportunity) string { return o.Stage }),
+		"opportunity.status":     oppStr(func(o *record.Opportunity) string { return o.Status }),
+		"opportunity.owner_id":   oppStr(func(o *record.Opportunity) string { return o.OwnerID }),
+		"opportunity.contact_id": oppStr(func(o *record.Opportunity) string { return o.ContactID }),
+		"contact.id":             contactStr(func(c *record.Contact) string { return c.ID }),
+		"contact.account_id":     contactStr(func(c *record.Contact) string { return c.AccountID }),
+		"contact.name":           contactStr(func(c *record.Contact) string { return c.Name }),
+		"contact.email":          contactStr(func(c *record.Contact) string { return c.Email }),
+		"contact.owner_id":       contactStr(func(c *record.Contact) string { return c.OwnerID }),
+		"event.id":               eventStr(func(ev *event.Event) string { return ev.ID }),
+		"event.type":             eventStr(func(ev *event.Event) string { return ev.Type }),
+		"event.account_id":       eventStr(func(ev *event.Event) string { return ev.AccountID }),
+		"event.actor_id":         eventStr(func(ev *event.Event) string { return ev.ActorID }),
+		"event.opportunity_id":   eventStr(func(ev *event.Event) string { return ev.OpportunityID }),
+		"event.contact_id":       eventStr(func(ev *event.Event) string { return ev.ContactID }),
 	}
 	listFields = map[string]nativeList{
-		"opportunity.tags": func(e *Env) ([]string, bool) {
+		"opportunity.tags": func(e *Facts) ([]string, bool) {
 			if e.Opportunity == nil {
 				return nil, false
 			}
 			return e.Opportunity.Tags, true
 		},
-		"opportunity.followers": func(e *Env) ([]string, bool) {
+		"opportunity.followers": func(e *Facts) ([]string, bool) {
 			if e.Opportunity == nil {
 				return nil, false
 			}
 			return e.Opportunity.Followers, true
 		},
-		"contact.tags": func(e *Env) ([]string, bool) {
+		"contact.tags": func(e *Facts) ([]string, bool) {
 			if e.Contact == nil {
 				return nil, false
 			}
 			return e.Contact.Tags, true
 		},
-		"contact.followers": func(e *Env) ([]string, bool) {
+		"contact.followers": func(e *Facts) ([]string, bool) {
 			if e.Contact == nil {
 				return nil, false
 			}
@@ -313,8 +321,8 @@ var (
 	}
 )
 
-func oppStr(f func(*Opportunity) string) nativeStr {
-	return func(e *Env) (string, bool) {
+func oppStr(f func(*record.Opportunity) string) nativeStr {
+	return func(e *Facts) (string, bool) {
 		if e.Opportunity == nil {
 			return "", false
 		}
@@ -322,8 +330,8 @@ func oppStr(f func(*Opportunity) string) nativeStr {
 	}
 }
 
-func contactStr(f func(*Contact) string) nativeStr {
-	return func(e *Env) (string, bool) {
+func contactStr(f func(*record.Contact) string) nativeStr {
+	return func(e *Facts) (string, bool) {
 		if e.Contact == nil {
 			return "", false
 		}
@@ -331,8 +339,8 @@ func contactStr(f func(*Contact) string) nativeStr {
 	}
 }
 
-func eventStr(f func(*Event) string) nativeStr {
-	return func(e *Env) (string, bool) {
+func eventStr(f func(*event.Event) string) nativeStr {
+	return func(e *Facts) (string, bool) {
 		if e.Event == nil {
 			return "", false
 		}

@@ -6,28 +6,32 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/followflow/followflow/event"
+	"github.com/followflow/followflow/record"
 )
 
 // evalVM is Eval without the native evaluator.
-func evalVM(p *Program, env *Env) (bool, error) {
+func evalVM(p *Program, f *Facts) (bool, error) {
 	q := *p
 	q.native = nil
 	var e Evaluator
-	return e.Eval(&q, env)
+	return e.Eval(&q, f)
 }
 
-// nativeEnvs are environments that tell the shapes apart: records in and
-// out of context, values on either side of the constants the expressions
-// use, empty and missing tags.
-func nativeEnvs() []*Env {
+// nativeFacts are facts that tell the shapes apart: records in and out of
+// context, values on either side of the constants the expressions use,
+// empty and missing tags.
+func nativeFacts() []*Facts {
 	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	opp := func(v float64, days int, stage string, tags ...string) *Opportunity {
-		return &Opportunity{ID: "o1", AccountID: "a1", Name: "Deal", Pipeline: "sales", Stage: stage, Status: "open",
-			Value: v, OwnerID: "u1", ContactID: "c1", Tags: tags, Followers: []string{"u2"}, DaysInactive: days}
+	opp := func(v float64, days int, stage string, tags ...string) *record.Opportunity {
+		return &record.Opportunity{ID: "o1", AccountID: "a1", Name: "Deal", Pipeline: "sales", Stage: stage, Status: "open",
+			Value: v, OwnerID: "u1", ContactID: "c1", Tags: tags, Followers: []string{"u2"},
+			LastOwnerActivityAt: now.Add(-time.Duration(days)*24*time.Hour - time.Hour)}
 	}
-	contact := &Contact{ID: "c1", AccountID: "a1", Name: "Ann", Email: "ann@acme.test", OwnerID: "u1", Tags: []string{"VIP"}}
-	ev := &Event{ID: "e1", Type: "opportunity.created", AccountID: "a1", ActorID: "u1", OpportunityID: "o1", ContactID: "c1"}
-	return []*Env{
+	contact := &record.Contact{ID: "c1", AccountID: "a1", Name: "Ann", Email: "ann@acme.test", OwnerID: "u1", Tags: []string{"VIP"}}
+	ev := &event.Event{ID: "e1", Type: "opportunity.created", AccountID: "a1", ActorID: "u1", OpportunityID: "o1", ContactID: "c1"}
+	return []*Facts{
 		{Now: now},
 		{Now: now, Event: ev},
 		{Now: now, Event: ev, Contact: contact},
@@ -36,6 +40,7 @@ func nativeEnvs() []*Env {
 		{Now: now, Event: ev, Opportunity: opp(-1, 0, "", "a", "b")},
 		{Now: now, Opportunity: opp(0, 100, "Contract Sent")},
 		{Now: now, Opportunity: opp(math.NaN(), 14, "Proposal")},
+		{Now: now, Opportunity: &record.Opportunity{ID: "o2", LastOwnerActivityAt: now.Add(time.Hour)}},
 	}
 }
 
@@ -47,19 +52,19 @@ func agree(t *testing.T, src string) {
 	if err != nil {
 		return
 	}
-	for i, env := range nativeEnvs() {
-		got, gotErr := p.Eval(env)
-		want, wantErr := evalVM(p, env)
+	for i, f := range nativeFacts() {
+		got, gotErr := p.Eval(f)
+		want, wantErr := evalVM(p, f)
 		if got != want || (gotErr == nil) != (wantErr == nil) {
-			t.Fatalf("%s, env %d: Eval = %v, %v; the VM says %v, %v", src, i, got, gotErr, want, wantErr)
+			t.Fatalf("%s, facts %d: Eval = %v, %v; the VM says %v, %v", src, i, got, gotErr, want, wantErr)
 		}
 	}
 }
 
 // Eval with a fresh evaluator, for the tests.
-func (p *Program) Eval(env *Env) (bool, error) {
+func (p *Program) Eval(f *Facts) (bool, error) {
 	var e Evaluator
-	return e.Eval(p, env)
+	return e.Eval(p, f)
 }
 
 func TestNativeAgreesWithTheVM(t *testing.T) {
@@ -122,7 +127,7 @@ var nativeCorpus = []string{
 
 // FuzzNative builds expressions of the shapes the native evaluator knows
 // (and some it does not) from the fuzzer's bytes, and checks that it
-// agrees with the VM in every environment.
+// agrees with the VM for every set of facts.
 func FuzzNative(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte("opportunity.value > 15000 && contact"))

@@ -217,7 +217,6 @@ func (e *Engine) prepare(ctx context.Context, p *proc, st store.Store, set *work
 func (e *Engine) runWorkflows(ctx context.Context, p *proc, set *workflow.Set, ev *event.Event, a *applied, tr *trace.Event) error {
 	r := &p.run
 	r.Ctx, r.State, r.Event, r.Now, r.Eval, r.Trace = ctx, &p.tx, ev, e.cfg.Clock(), &p.eval, tr != nil
-	r.NewEvent()
 	var contact *record.Contact
 	if a.contact != nil {
 		contact = &a.contact.rec
