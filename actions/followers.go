@@ -111,7 +111,7 @@ func (d *Decoder) userList(n *yaml.Node, path string) ([]UserRef, bool) {
 		if slices.ContainsFunc(refs, func(r UserRef) bool { return strings.EqualFold(r.Ref, s) }) {
 			d.Warnf(item, p, "%q is listed twice", s)
 		}
-		refs = append(refs, UserRef{Ref: s, Pos: d.Pos(item), Path: p})
+		refs = append(refs, UserRef{Ref: s, Pos: d.Pos(item), Path: p, memo: &userMemo{}})
 	}
 	return refs, ok
 }
@@ -162,8 +162,9 @@ func (a *FollowerAction) Run(r *Run, out *[]trace.Step) (bool, error) {
 			c.apply(id, nil)
 		}
 	} else {
-		for _, ref := range a.Users {
-			u, err := r.State.ResolveUser(r.Ctx, o.AccountID, ref.Ref)
+		for i := range a.Users {
+			ref := &a.Users[i]
+			u, err := r.State.ResolveUser(r.Ctx, o.AccountID, ref)
 			if err != nil {
 				return false, err
 			}

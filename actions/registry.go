@@ -3,12 +3,14 @@ package actions
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/followflow/followflow/conditions"
 	"github.com/followflow/followflow/diag"
 	"github.com/followflow/followflow/internal/yamlx"
+	"github.com/followflow/followflow/record"
 	"github.com/followflow/followflow/trace"
 )
 
@@ -54,6 +56,41 @@ type UserRef struct {
 	Ref  string
 	Pos  diag.Pos
 	Path string
+	// memo remembers what the reference resolved to last, for stores that
+	// version their users; copies of the reference share it. nil: none.
+	memo *userMemo
+}
+
+type userMemo struct{ last atomic.Pointer[ResolvedUser] }
+
+// ResolvedUser is what a user reference resolved to in an account, at a
+// version of the store's users (store.UsersVersioner).
+type ResolvedUser struct {
+	Version   uint64
+	AccountID string
+	// User is the user, shared and never changed, or nil when the
+	// reference names no user of the account.
+	User *record.User
+}
+
+// Remembered returns what the reference resolved to in the account at the
+// users version, if it was remembered.
+func (r *UserRef) Remembered(accountID string, version uint64) (*record.User, bool) {
+	if r.memo == nil {
+		return nil, false
+	}
+	last := r.memo.last.Load()
+	if last == nil || last.Version != version || last.AccountID != accountID {
+		return nil, false
+	}
+	return last.User, true
+}
+
+// Remember keeps what the reference resolved to, for Remembered.
+func (r *UserRef) Remember(res *ResolvedUser) {
+	if r.memo != nil {
+		r.memo.last.Store(res)
+	}
 }
 
 // Kind is a step kind.

@@ -14,7 +14,7 @@ import (
 type State interface {
 	// ResolveUser finds a user of the account by id or, failing that, by
 	// email (case-insensitive). It returns nil, nil when there is none.
-	ResolveUser(ctx context.Context, accountID, ref string) (*record.User, error)
+	ResolveUser(ctx context.Context, accountID string, ref *UserRef) (*record.User, error)
 	// OpportunitiesByContact returns the working copies of the account's
 	// opportunities linked to the contact, in order of id.
 	OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]*record.Opportunity, error)

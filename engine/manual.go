@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/followflow/followflow/access"
+	"github.com/followflow/followflow/actions"
 	"github.com/followflow/followflow/record"
 	"github.com/followflow/followflow/store"
 	"github.com/followflow/followflow/trace"
@@ -106,7 +107,7 @@ func (e *Engine) changeOnce(ctx context.Context, actor *record.User, ch ManualCh
 	now := e.cfg.Clock()
 	var out []trace.UserOutcome
 	for _, ref := range ch.Users {
-		u, err := t.ResolveUser(ctx, ch.AccountID, ref)
+		u, err := t.ResolveUser(ctx, ch.AccountID, &actions.UserRef{Ref: ref})
 		if err != nil {
 			return nil, err
 		}

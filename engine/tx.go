@@ -146,33 +146,6 @@ func (t *tx) newContact(c record.Contact) *contactEntry {
 	return e
 }
 
-// ResolveUser implements actions.State.
-func (t *tx) ResolveUser(ctx context.Context, accountID, ref string) (*record.User, error) {
-	for _, e := range t.users {
-		if e.ref == ref {
-			return e.user, nil
-		}
-	}
-	u, err := t.st.User(ctx, accountID, ref)
-	if errors.Is(err, store.ErrNotFound) && strings.Contains(ref, "@") {
-		u, err = t.st.UserByEmail(ctx, accountID, ref)
-	}
-	var up *record.User
-	switch {
-	case err == nil:
-		if cap(t.spareUsers) == len(t.spareUsers) {
-			// A new backing array: pointers into the old one stay valid.
-			t.spareUsers = make([]record.User, 0, max(4, 2*cap(t.spareUsers)))
-		}
-		t.spareUsers = append(t.spareUsers, u)
-		up = &t.spareUsers[len(t.spareUsers)-1]
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, err
-	}
-	t.users = append(t.users, userEntry{ref: ref, user: up})
-	return up, nil
-}
-
 // OpportunitiesByContact implements actions.State.
 func (t *tx) OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]*record.Opportunity, error) {
 	stored, err := t.st.OpportunitiesByContact(ctx, accountID, contactID)

@@ -181,6 +181,14 @@ type EventReader interface {
 	OpportunityForEvent(ctx context.Context, accountID, opportunityID, eventID string) (o record.Opportunity, processed bool, err error)
 }
 
+// UsersVersioner is implemented by stores that tell cheaply whether any
+// user changed: UsersVersion returns a number that grows with every change
+// of users. A caller may keep users it read while the number stays the
+// same, reading it before the users.
+type UsersVersioner interface {
+	UsersVersion() uint64
+}
+
 // Key names a record of an account.
 type Key struct {
 	AccountID string

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -37,6 +38,8 @@ type Store struct {
 	history history
 	// fences maps {account, partition} to the newest committed epoch.
 	fences map[fenceKey]int64
+	// usersVersion grows with every Load that holds users.
+	usersVersion atomic.Uint64
 }
 
 // recKey names an email of an account.
@@ -506,6 +509,11 @@ func (s *Store) putContact(k hashKey, slot *contactSlot, c *record.Contact) *con
 	return slot
 }
 
+var _ store.UsersVersioner = (*Store)(nil)
+
+// UsersVersion implements store.UsersVersioner.
+func (s *Store) UsersVersion() uint64 { return s.usersVersion.Load() }
+
 // Load implements store.Store. It copies what it keeps of d, so the caller
 // may reuse d afterwards.
 func (s *Store) Load(_ context.Context, d *record.Dataset) error {
@@ -513,6 +521,11 @@ func (s *Store) Load(_ context.Context, d *record.Dataset) error {
 	defer s.mu.Unlock()
 	for _, a := range d.Accounts {
 		s.accounts[a.ID] = a
+	}
+	if len(d.Users) > 0 {
+		// After the users are in: a reader that reads the new number
+		// reads them.
+		defer s.usersVersion.Add(1)
 	}
 	for _, u := range d.Users {
 		k := s.hash.key(u.AccountID, u.ID)
