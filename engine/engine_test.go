@@ -40,6 +40,7 @@ contacts:
 
 type bundle struct {
 	st    *memory.Store
+	set   *workflow.Set
 	eng   *engine.Engine
 	clock *time.Time
 }
@@ -59,12 +60,20 @@ func setup(t *testing.T, workflows string) *bundle {
 	if diags.HasErrors() {
 		t.Fatalf("workflows: %v", diags.Err())
 	}
-	clock := t0
-	eng, err := engine.New(engine.Config{Store: st, Clock: func() time.Time { return clock }, Trace: true}, workflow.NewSet(wfs))
+	b := &bundle{st: st, set: workflow.NewSet(wfs), clock: new(time.Time)}
+	*b.clock = t0
+	b.eng = b.engineOn(t, st)
+	return b
+}
+
+// engineOn returns an engine running b's workflows on st.
+func (b *bundle) engineOn(t *testing.T, st *memory.Store) *engine.Engine {
+	t.Helper()
+	eng, err := engine.New(engine.Config{Store: st, Clock: func() time.Time { return *b.clock }, Trace: true}, b.set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{st: st, eng: eng, clock: &clock}
+	return eng
 }
 
 func (b *bundle) process(t *testing.T, ev *event.Event) engine.Result {

@@ -49,3 +49,45 @@ steps:
 		t.Errorf("after the change, outcomes = %v, want %v", got, want)
 	}
 }
+
+// Two stores never pass for each other, even with the same workflows.
+func TestRememberedUsersBelongToTheirStore(t *testing.T) {
+	t.Parallel()
+	wf := `
+id: add
+account_id: acme
+trigger: {type: opportunity.tag_applied, tag: go}
+steps:
+  - add_followers: {users: [u_a]}
+`
+	a := setup(t, wf)
+	b := setup(t, wf)
+	b.eng = a.engineOn(t, b.st) // a's compiled workflows over b's store
+	ctx := context.Background()
+	ds, err := b.st.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ds.Users {
+		if ds.Users[i].ID == "u_a" {
+			ds.Users[i].Active = false
+		}
+	}
+	if err := b.st.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	// As many loads on a's store: counted per store, the versions would
+	// now be equal.
+	same, err := a.st.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.Load(ctx, same); err != nil {
+		t.Fatal(err)
+	}
+	a.process(t, tagEvent("e1", event.OpportunityTagApplied, "opp_1", "go"))
+	res := b.process(t, tagEvent("e1", event.OpportunityTagApplied, "opp_1", "go"))
+	if got, want := outcomes(res.Trace), []string{"u_a:inactive_user"}; !slices.Equal(got, want) {
+		t.Errorf("outcomes on the second store = %v, want %v", got, want)
+	}
+}

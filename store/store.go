@@ -182,9 +182,10 @@ type EventReader interface {
 }
 
 // UsersVersioner is implemented by stores that tell cheaply whether any
-// user changed: UsersVersion returns a number that grows with every change
-// of users. A caller may keep users it read while the number stays the
-// same, reading it before the users.
+// user changed: UsersVersion returns a number that changes with every
+// change of users, to one no store of the process returned before. A
+// caller may keep users it read while the number stays the same, reading
+// it before the users.
 type UsersVersioner interface {
 	UsersVersion() uint64
 }

@@ -38,9 +38,14 @@ type Store struct {
 	history history
 	// fences maps {account, partition} to the newest committed epoch.
 	fences map[fenceKey]int64
-	// usersVersion grows with every Load that holds users.
+	// usersVersion changes with every Load that holds users, to a number
+	// no other store of the process has had (see nextUsersVersion).
 	usersVersion atomic.Uint64
 }
+
+// usersVersions hands out users versions unique in the process, so that
+// what a caller remembers of one store never passes for another's.
+var usersVersions atomic.Uint64
 
 // recKey names an email of an account.
 type recKey struct{ account, id string }
@@ -94,7 +99,7 @@ const btreeDegree = 32
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{
+	s := &Store{
 		accounts:  map[string]record.Account{},
 		users:     newTable[record.User](),
 		emails:    map[recKey]string{},
@@ -107,6 +112,8 @@ func New() *Store {
 		history:   newHistory(),
 		fences:    map[fenceKey]int64{},
 	}
+	s.usersVersion.Store(usersVersions.Add(1))
+	return s
 }
 
 var _ store.Store = (*Store)(nil)
@@ -525,7 +532,7 @@ func (s *Store) Load(_ context.Context, d *record.Dataset) error {
 	if len(d.Users) > 0 {
 		// After the users are in: a reader that reads the new number
 		// reads them.
-		defer s.usersVersion.Add(1)
+		defer func() { s.usersVersion.Store(usersVersions.Add(1)) }()
 	}
 	for _, u := range d.Users {
 		k := s.hash.key(u.AccountID, u.ID)
