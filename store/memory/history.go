@@ -180,9 +180,9 @@ func (s *symbols) intern(v string) symbol {
 	}
 	data := unsafe.StringData(v)
 	slot := &s.recent[(uintptr(unsafe.Pointer(data))>>3)%uintptr(len(s.recent))]
-	// The address alone could be a new string's where an old one was:
-	// compare the contents too (free when the bytes are the same).
-	if slot.data == data && slot.n == len(v) && s.strs[slot.id] == v {
+	// The same address and length are the same bytes: the slot's pointer
+	// keeps them from being freed and reused, and strings never change.
+	if slot.data == data && slot.n == len(v) {
 		return slot.id
 	}
 	id, ok := s.ids[v]
