@@ -44,5 +44,5 @@ fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 lint: ## gofmt, go vet, staticcheck (installed on demand), go mod tidy check
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo 'gofmt would change the files above' && exit 1)
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2026.2.2 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 	$(GO) mod tidy -diff

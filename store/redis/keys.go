@@ -53,18 +53,6 @@ func (k keys) contactOpps(contactID string) string { return k.base + contactOpps
 
 const contactOppsInfix = "contact-opps:"
 
-// record returns the key of a record of a kind with followers, or false for
-// another kind.
-func (k keys) record(kind record.Kind, id string) (string, bool) {
-	switch kind {
-	case record.KindOpportunity:
-		return k.opp(id), true
-	case record.KindContact:
-		return k.contact(id), true
-	}
-	return "", false
-}
-
 // history returns the key of the history list of a record, or false for a
 // kind without followers.
 func (k keys) history(kind record.Kind, id string) (string, bool) {
