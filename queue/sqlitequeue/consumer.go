@@ -38,6 +38,10 @@ type consumer struct {
 	// there is nothing to read.
 	emptyTo int64
 	closed  bool
+	// acked lists the messages of ackedBatch that were acknowledged in
+	// the transactions of their commits (AckOnCommit).
+	acked      map[string]bool
+	ackedBatch *queue.Batch
 }
 
 // Fetch returns up to limit of the oldest messages of a held partition.
@@ -338,8 +342,10 @@ func seqOf(m queue.Message) int64 {
 
 // Ack deletes the acknowledged messages, if the consumer still holds the
 // batch's lease (and renews it); otherwise it returns queue.ErrLeaseLost.
+// Messages already acknowledged in the commit of their event (AckOnCommit)
+// are left out; when that leaves none, Ack does nothing.
 func (c *consumer) Ack(ctx context.Context, b *queue.Batch, ids []string) error {
-	if len(ids) == 0 {
+	if ids = c.unacked(b, ids); len(ids) == 0 {
 		return nil
 	}
 	list, err := idList(ids)
