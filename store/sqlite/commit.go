@@ -79,7 +79,7 @@ func (s *Store) Commit(ctx context.Context, cs *store.Changeset) error {
 	hook := hookOf(ctx)
 	var done func()
 	err = s.write(ctx, func(ctx context.Context) error {
-		if _, err := s.commit(ctx, cs, e, nil); err != nil {
+		if _, err := s.commit(ctx, cs, e); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -119,7 +119,6 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs [
 	hook := hookOf(ctx)
 	var done func()
 	err = s.write(ctx, func(wctx context.Context) error {
-		fences := map[fenceKey]int64{}
 		for i, cs := range css {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -127,7 +126,7 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs [
 			if errs[i] != nil {
 				continue
 			}
-			if wrote, err := s.commit(wctx, cs, enc[i], fences); err != nil {
+			if wrote, err := s.commit(wctx, cs, enc[i]); err != nil {
 				if wrote {
 					// Part of the changeset is written: give up the batch.
 					return fmt.Errorf("committing event %q: %w", cs.EventID, err)
@@ -165,14 +164,17 @@ type fenceKey struct {
 	partition int
 }
 
-// commit applies one changeset in the caller's write transaction. fences,
-// when not nil, caches the newest epochs read or written in that
-// transaction. A refused changeset writes nothing, or undoes what it wrote;
+// maxFences bounds Store.fences: it starts over when full.
+const maxFences = 1 << 16
+
+// commit applies one changeset in the caller's write transaction (write),
+// reading fences through s.fences. A refused changeset writes nothing, or undoes what it wrote;
 // wrote reports an error after which part of the changeset may be written
 // (which only a failing database causes): the transaction must then be
 // rolled back. Refusals come in the contract's order: fenced, already
 // processed, conflict, follower limit.
-func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded, fences map[fenceKey]int64) (wrote bool, err error) {
+func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded) (wrote bool, err error) {
+	fences := s.fences
 	st := &s.w
 	writeFence := false
 	if cs.Fence != nil {

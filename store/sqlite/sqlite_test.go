@@ -754,3 +754,31 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestFenceSeenByAnotherStore: a Store remembers the fences its commits
+// read or wrote; a newer epoch that another Store on the file (another
+// process, as far as SQLite can tell) committed since must still fence it.
+func TestFenceSeenByAnotherStore(t *testing.T) {
+	ctx := context.Background()
+	a, path := setup(t)
+	b := open(t, path)
+	commit := func(s *Store, id string, epoch int64) error {
+		return s.Commit(ctx, &store.Changeset{AccountID: "acme", EventID: id, ProcessedAt: t0,
+			Fence: &store.Fence{Partition: 3, Epoch: epoch}})
+	}
+	if err := commit(a, "e1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(b, "e2", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(a, "e3", 1); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("commit under epoch 1 after another store's epoch 2 = %v, want ErrFenced", err)
+	}
+	if err := commit(a, "e4", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(b, "e5", 1); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("second store's commit under epoch 1 = %v, want ErrFenced", err)
+	}
+}

@@ -15,7 +15,7 @@ type readStmts struct {
 // writeStmts are prepared on the Store's write connection, which only
 // writers holding Store.wsem use.
 type writeStmts struct {
-	begin, commit, rollback                                                                        *sql.Stmt
+	begin, commit, rollback, dataVersion                                                           *sql.Stmt
 	fence, setFence, ledger, unledger, oppVersion, contactVersion                                  *sql.Stmt
 	insertOpp, updateOpp, updateOppLight, updateOppStale, insertContact, updateContact, addHistory *sql.Stmt
 }
@@ -94,6 +94,7 @@ func (st *writeStmts) defs() []stmtDef {
 		{&st.begin, `BEGIN IMMEDIATE`},
 		{&st.commit, `COMMIT`},
 		{&st.rollback, `ROLLBACK`},
+		{&st.dataVersion, `PRAGMA data_version`},
 		{&st.fence, `SELECT epoch FROM fences WHERE account_id = ? AND "partition" = ?`},
 		{&st.setFence, `INSERT INTO fences (account_id, "partition", epoch) VALUES (?, ?, ?)
 			ON CONFLICT (account_id, "partition") DO UPDATE SET epoch = excluded.epoch`},
