@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -780,5 +781,45 @@ func TestFenceSeenByAnotherStore(t *testing.T) {
 	}
 	if err := commit(b, "e5", 1); !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("second store's commit under epoch 1 = %v, want ErrFenced", err)
+	}
+}
+
+// TestReadOpportunities: the one-query read returns what Opportunity
+// returns for each key, found or not, in the order asked, whatever the ids
+// hold.
+func TestReadOpportunities(t *testing.T) {
+	ctx := context.Background()
+	s, _ := setup(t)
+	odd := record.Opportunity{ID: `o"dd\` + "\u00e9]", AccountID: "acme", Name: "Odd", Status: record.StatusOpen, CreatedAt: t0, UpdatedAt: t0, LastOwnerActivityAt: t0}
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "acme", Opportunities: []record.Opportunity{odd}}); err != nil {
+		t.Fatal(err)
+	}
+	d := dataset()
+	keys := []store.Key{{AccountID: "acme", ID: odd.ID}, {AccountID: "acme", ID: "missing"}, {AccountID: "other", ID: d.Opportunities[0].ID}}
+	for _, o := range d.Opportunities {
+		keys = append(keys, store.Key{AccountID: o.AccountID, ID: o.ID})
+	}
+	keys = append(keys, keys[3]) // twice
+	opps, found, err := s.ReadOpportunities(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		want, err := s.Opportunity(ctx, k.AccountID, k.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if found[i] {
+				t.Errorf("key %d %v: found %+v, want not found", i, k, opps[i])
+			}
+		case err != nil:
+			t.Fatal(err)
+		case !found[i]:
+			t.Errorf("key %d %v: not found", i, k)
+		case !reflect.DeepEqual(opps[i], want):
+			t.Errorf("key %d %v: got %+v, want %+v", i, k, opps[i], want)
+		}
+	}
+	if !found[0] || found[1] || found[2] {
+		t.Errorf("found = %v, want the odd id found and the next two not", found[:3])
 	}
 }
