@@ -168,10 +168,10 @@ type fenceKey struct {
 const maxFences = 1 << 16
 
 // commit applies one changeset in the caller's write transaction (write),
-// reading fences through s.fences. A refused changeset writes nothing, or undoes what it wrote;
-// wrote reports an error after which part of the changeset may be written
-// (which only a failing database causes): the transaction must then be
-// rolled back. Refusals come in the contract's order: fenced, already
+// reading fences through s.fences. A refused changeset writes nothing, or
+// undoes what it wrote; wrote reports an error after which part of the
+// changeset may be written (which only a failing database causes): the
+// transaction must then be rolled back. Refusals come in the contract's order: fenced, already
 // processed, conflict, follower limit.
 func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded) (wrote bool, err error) {
 	fences := s.fences
