@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -79,6 +80,11 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		// The queue's writes take turns with the store's in this process
 		// instead of polling for SQLite's write lock.
 		WriteTx: st.WithTx,
+		// A batch's messages are acknowledged in the transactions that
+		// commit their events.
+		InCommit: func(ctx context.Context, fn func(context.Context, *sql.Conn, []*store.Changeset) (func(), error)) context.Context {
+			return sqlite.WithCommitHook(ctx, fn)
+		},
 	})
 	if err != nil {
 		st.Close()

@@ -67,13 +67,14 @@ the working directory holds store and queue.`,
 			if err != nil {
 				return err
 			}
-			afterCommit, err := failpoint(e.getenv("FOLLOWFLOW_FAILPOINT"))
+			afterCommit, afterFetch, err := failpoint(e.getenv("FOLLOWFLOW_FAILPOINT"))
 			if err != nil {
 				return err
 			}
 			w, err := worker.New(worker.Config{
 				Engine: eng, Queue: b.Queue, ID: workerID, Consumers: consumers, BatchSize: batch,
 				MaxDeliveries: tries, StaleInterval: staleEvery, Logger: log, Metrics: m, AfterCommit: afterCommit,
+				AfterFetch: afterFetch,
 			})
 			if err != nil {
 				return usageError{err}
@@ -154,13 +155,17 @@ func (e *env) reloadOnHUP(ctx context.Context, eng *engine.Engine, paths []strin
 // failpoint parses FOLLOWFLOW_FAILPOINT, which tests use to make a worker
 // fail on purpose:
 //   - crash-after-commit:N kills the process with SIGKILL right after its
-//     Nth commit, before the acknowledgement: nothing may be lost and
+//     Nth commit, before the acknowledgement (on SQLite, which acknowledges
+//     in the commit's transaction, after both): nothing may be lost and
 //     nothing applied twice;
 //   - delay-after-commit:D sleeps D after every commit, so that a test can
-//     stop and resume a worker mid-stream.
-func failpoint(spec string) (func(*event.Event), error) {
+//     stop and resume a worker mid-stream;
+//   - delay-after-fetch:D sleeps D after every fetch that returned
+//     messages, before processing them, so that a test can stop a worker
+//     that holds a batch it has not committed yet.
+func failpoint(spec string) (afterCommit func(*event.Event), afterFetch func(), err error) {
 	if spec == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	name, arg, _ := strings.Cut(spec, ":")
 	switch name {
@@ -175,13 +180,16 @@ func failpoint(spec string) (func(*event.Event), error) {
 				syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				select {} // never returns; the kill is on its way
 			}
-		}, nil
-	case "delay-after-commit":
+		}, nil, nil
+	case "delay-after-commit", "delay-after-fetch":
 		d, err := time.ParseDuration(arg)
 		if err != nil || d <= 0 {
 			break
 		}
-		return func(*event.Event) { time.Sleep(d) }, nil
+		if name == "delay-after-fetch" {
+			return nil, func() { time.Sleep(d) }, nil
+		}
+		return func(*event.Event) { time.Sleep(d) }, nil, nil
 	}
-	return nil, usageError{fmt.Errorf("FOLLOWFLOW_FAILPOINT=%q: want crash-after-commit:N or delay-after-commit:DURATION", spec)}
+	return nil, nil, usageError{fmt.Errorf("FOLLOWFLOW_FAILPOINT=%q: want crash-after-commit:N, delay-after-commit:DURATION or delay-after-fetch:DURATION", spec)}
 }

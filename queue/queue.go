@@ -117,3 +117,19 @@ type Consumer interface {
 	// handed back for the next holder.
 	Close(ctx context.Context) error
 }
+
+// CommitAcker is implemented by consumers that can acknowledge messages in
+// the transaction that commits their events (the embedded queue, whose
+// tables are in the store's database): a crash can then not fall between
+// the commit and the acknowledgement, and the acknowledgement needs no
+// transaction of its own.
+type CommitAcker interface {
+	// AckOnCommit returns a context under which the store's commits of
+	// evs, the events of msgs (messages of b, in order), acknowledge each
+	// committed event's message in the commit's transaction, as Ack would,
+	// if the consumer still holds b's lease. Ack of b then leaves out the
+	// messages already acknowledged that way. An event given twice is
+	// acknowledged with its first message; a later one is a duplicate, for
+	// Ack.
+	AckOnCommit(ctx context.Context, b *Batch, evs []*event.Event, msgs []Message) context.Context
+}

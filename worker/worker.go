@@ -47,8 +47,13 @@ type Config struct {
 	// Metrics, when set, is told about each processed message.
 	Metrics Metrics
 	// AfterCommit, when set, runs after each commit and before its
-	// acknowledgement: a failpoint for crash tests.
+	// acknowledgement: a failpoint for crash tests. With a queue that
+	// acknowledges in the commit's transaction (queue.CommitAcker), the
+	// acknowledgement of a committed event is already made by then.
 	AfterCommit func(ev *event.Event)
+	// AfterFetch, when set, runs after each fetch that returned messages,
+	// before they are processed: a failpoint for fencing tests.
+	AfterFetch func()
 }
 
 // Metrics receives what the worker does. Implementations must be safe for
@@ -177,6 +182,9 @@ func (w *Worker) consume(ctx context.Context, c queue.Consumer, id string) error
 		if b == nil {
 			continue
 		}
+		if w.cfg.AfterFetch != nil {
+			w.cfg.AfterFetch()
+		}
 		if err := w.handle(ctx, c, b, log); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Int("partition", b.Partition).Msg("batch abandoned; its unacknowledged messages will be delivered again")
 		}
@@ -212,8 +220,15 @@ func (w *Worker) handle(ctx context.Context, c queue.Consumer, b *queue.Batch, l
 		}
 		evs, msgs = append(evs, ev), append(msgs, m)
 	}
+	// Where the queue can, each committed event's message is acknowledged
+	// in the transaction of its commit; ack() then has only the others
+	// (duplicates) left.
+	cctx := ctx
+	if ca, ok := c.(queue.CommitAcker); ok {
+		cctx = ca.AckOnCommit(ctx, b, evs, msgs)
+	}
 	start := time.Now()
-	results := w.cfg.Engine.ProcessBatch(ctx, evs, &b.Fence)
+	results := w.cfg.Engine.ProcessBatch(cctx, evs, &b.Fence)
 	took := time.Since(start) / time.Duration(max(1, len(evs)))
 	for i, r := range results {
 		switch {
@@ -237,7 +252,7 @@ func (w *Worker) handle(ctx context.Context, c queue.Consumer, b *queue.Batch, l
 			return errors.Join(ctx.Err(), ack())
 		}
 		// Not committed: handle it alone, with retries, in order.
-		done, err := w.handleOne(ctx, c, b, msgs[i], evs[i], log)
+		done, err := w.handleOne(cctx, c, b, msgs[i], evs[i], log)
 		if err != nil {
 			return errors.Join(err, ack())
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/followflow/followflow/queue"
+	"github.com/followflow/followflow/store"
 )
 
 // MaxPartitions bounds Config.Partitions.
@@ -43,6 +44,18 @@ type Config struct {
 	// write, so it takes the write lock at once, waiting under the
 	// connection's busy_timeout, even when BEGIN is DEFERRED.
 	WriteTx func(ctx context.Context, fn func(tx *sql.Tx) error) error
+
+	// InCommit, when set, lets consumers acknowledge messages in the write
+	// transaction that commits their events (queue.CommitAcker): it
+	// returns a context under which the store's commits run fn in their
+	// transaction, on their connection, with the changesets they wrote,
+	// and call the done that fn returns once that transaction committed.
+	// Set it to a function that calls store/sqlite.WithCommitHook, for the
+	// store whose database the queue's tables are in (backend.Open does).
+	// Default: the consumers do not implement queue.CommitAcker's promise;
+	// AckOnCommit returns ctx as it is and every Ack is a transaction of
+	// its own.
+	InCommit func(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn, committed []*store.Changeset) (done func(), err error)) context.Context
 }
 
 // WithDefaults returns c with every zero field set to its default.

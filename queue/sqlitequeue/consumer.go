@@ -38,6 +38,10 @@ type consumer struct {
 	// there is nothing to read.
 	emptyTo int64
 	closed  bool
+	// acked lists the messages of ackedBatch that were acknowledged in
+	// the transactions of their commits (AckOnCommit).
+	acked      map[string]bool
+	ackedBatch *queue.Batch
 }
 
 // Fetch returns up to limit of the oldest messages of a held partition.
@@ -255,47 +259,29 @@ func (c *consumer) ready(ctx context.Context) ([]int, error) {
 
 // take renews the lease of partition p and takes up to limit of its oldest
 // messages, counting a delivery for each. It returns nil when p has none.
+//
+// The messages are read before the write transaction, on a connection of
+// the pool, so that the one writer does not spend its turn reading them;
+// the transaction then only claims them. That is safe because only the
+// holder of p's lease deletes p's messages or counts their deliveries, and
+// the claim checks that the lease is still the one held when they were
+// read: an acquisition by another consumer would have bumped its epoch.
 func (c *consumer) take(ctx context.Context, p, limit int) (*queue.Batch, error) {
 	epoch := c.held[p]
-	var msgs []queue.Message
+	msgs, redeliveries, err := c.peek(ctx, p, limit)
+	if err != nil || len(msgs) == 0 {
+		return nil, err
+	}
+	first, last := seqOf(msgs[0]), seqOf(msgs[len(msgs)-1])
+	var delivered int64
 	expires := time.Now().Add(c.q.cfg.LeaseTTL).UnixNano()
-	err := c.q.write(ctx, func(tx *sql.Tx) error {
+	err = c.q.write(ctx, func(tx *sql.Tx) error {
 		ctx := context.WithoutCancel(ctx) // see Queue.write
-		msgs = msgs[:0]
-		var delivered int64
 		err := tx.StmtContext(ctx, c.q.stmts.claim).QueryRowContext(ctx, expires, p, c.id, epoch).Scan(&delivered)
 		if errors.Is(err, sql.ErrNoRows) {
 			return queue.ErrLeaseLost
 		}
 		if err != nil {
-			return err
-		}
-		rows, err := tx.StmtContext(ctx, c.q.stmts.take).QueryContext(ctx, p, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var first, last int64
-		for rows.Next() {
-			var m queue.Message
-			var enqueued int64
-			if err := rows.Scan(&last, &m.Body, &enqueued, &m.Deliveries); err != nil {
-				return err
-			}
-			if first == 0 {
-				first = last
-			}
-			// The first delivery is implied by the delivered mark;
-			// Deliveries counts this one.
-			m.Deliveries++
-			if last <= delivered {
-				m.Deliveries++
-			}
-			m.ID = strconv.FormatInt(last, 10)
-			m.EnqueuedAt = time.Unix(0, enqueued)
-			msgs = append(msgs, m)
-		}
-		if err := rows.Close(); err != nil || len(msgs) == 0 {
 			return err
 		}
 		if first <= delivered { // a redelivery: count it
@@ -310,16 +296,56 @@ func (c *consumer) take(ctx context.Context, p, limit int) (*queue.Batch, error)
 		}
 		return nil
 	})
-	if err != nil || len(msgs) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	for i := range msgs {
+		// The first delivery is implied by the delivered mark;
+		// Deliveries counts this one.
+		msgs[i].Deliveries = redeliveries[i] + 1
+		if seqOf(msgs[i]) <= delivered {
+			msgs[i].Deliveries++
+		}
 	}
 	return &queue.Batch{Partition: p, Fence: store.Fence{Partition: p, Epoch: epoch}, Messages: msgs}, nil
 }
 
+// peek reads up to limit of the oldest messages of partition p, and the
+// redeliveries counted for each, without claiming them.
+func (c *consumer) peek(ctx context.Context, p, limit int) ([]queue.Message, []int, error) {
+	rows, err := c.q.stmts.take.QueryContext(ctx, p, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var msgs []queue.Message
+	var redeliveries []int
+	for rows.Next() {
+		var m queue.Message
+		var seq, enqueued int64
+		var r int
+		if err := rows.Scan(&seq, &m.Body, &enqueued, &r); err != nil {
+			return nil, nil, err
+		}
+		m.ID = strconv.FormatInt(seq, 10)
+		m.EnqueuedAt = time.Unix(0, enqueued)
+		msgs, redeliveries = append(msgs, m), append(redeliveries, r)
+	}
+	return msgs, redeliveries, rows.Close()
+}
+
+// seqOf returns the seq of a message this queue returned.
+func seqOf(m queue.Message) int64 {
+	n, _ := strconv.ParseInt(m.ID, 10, 64)
+	return n
+}
+
 // Ack deletes the acknowledged messages, if the consumer still holds the
 // batch's lease (and renews it); otherwise it returns queue.ErrLeaseLost.
+// Messages already acknowledged in the commit of their event (AckOnCommit)
+// are left out; when that leaves none, Ack does nothing.
 func (c *consumer) Ack(ctx context.Context, b *queue.Batch, ids []string) error {
-	if len(ids) == 0 {
+	if ids = c.unacked(b, ids); len(ids) == 0 {
 		return nil
 	}
 	list, err := idList(ids)

@@ -22,11 +22,15 @@
 //
 // A Fetch renews and rebalances the consumer's leases every LeaseTTL/3,
 // picks a held partition with messages (they take turns), and reads its
-// oldest messages, counting a delivery for each, under the lease: a new
+// oldest messages (before its write transaction, which only claims them),
+// counting a delivery for each, under the lease: a new
 // holder starts from the oldest message not acknowledged, so what a dead or
 // closed holder left comes first. Ack and DeadLetter check the lease in
 // their transaction and return queue.ErrLeaseLost when it has changed
-// hands. A blocked Fetch is woken at once by pushes through the same
+// hands. With Config.InCommit (backend.Open sets it), consumers are
+// queue.CommitAckers: the worker's commits acknowledge their events'
+// messages in their own transaction, with the same lease check, and Ack
+// is left with the rest. A blocked Fetch is woken at once by pushes through the same
 // *Queue and polls for those of other processes every PollInterval.
 //
 // This package does not open the database (store/sqlite does) nor process

@@ -36,6 +36,10 @@ type Queue struct {
 	changes atomic.Uint64
 	done    chan struct{}
 	closing sync.Once
+	// conns holds the statements prepared on connections of others, for
+	// acknowledgements in their transactions (Config.InCommit).
+	connMu sync.Mutex
+	conns  map[*sql.Conn]*connStatements
 }
 
 var _ queue.Queue = (*Queue)(nil)
@@ -158,7 +162,7 @@ func (q *Queue) Close() error {
 	var err error
 	q.closing.Do(func() {
 		close(q.done)
-		err = q.stmts.close()
+		err = errors.Join(q.stmts.close(), q.closeConnStatements())
 	})
 	return err
 }

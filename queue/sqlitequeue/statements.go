@@ -12,6 +12,11 @@ import (
 // cost a push of many messages more than the rows themselves.
 const insertRows = 50
 
+const (
+	sqlRenew    = `UPDATE queue_leases SET expires_at = ? WHERE partition = ? AND owner = ? AND epoch = ?`
+	sqlAckRange = `DELETE FROM queue_messages WHERE partition = ? AND seq BETWEEN ? AND ?`
+)
+
 // statements are the queue's hot statements, prepared once. database/sql
 // prepares each again on a connection the first time it is used there and
 // keeps it.
@@ -42,7 +47,7 @@ func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", insertRows), ", ")},
 		{&s.heartbeat, `INSERT INTO queue_consumers (id, heartbeat) VALUES (?, ?)
 			ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat`},
-		{&s.renew, `UPDATE queue_leases SET expires_at = ? WHERE partition = ? AND owner = ? AND epoch = ?`},
+		{&s.renew, sqlRenew},
 		{&s.claim, `UPDATE queue_leases SET expires_at = ? WHERE partition = ? AND owner = ? AND epoch = ?
 			RETURNING delivered`},
 		{&s.take, `SELECT seq, body, enqueued_at, redeliveries FROM queue_messages

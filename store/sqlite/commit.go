@@ -69,18 +69,31 @@ func encodeChangeset(cs *store.Changeset) (*encoded, error) {
 // the fence is read, and written when it moves. A refused changeset writes
 // nothing. The changeset itself is never changed. Each call is a transaction
 // of its own, with its own write to the WAL (no fsync under synchronous
-// NORMAL); CommitBatch spreads that cost over many changesets.
+// NORMAL); CommitBatch spreads that cost over many changesets. A CommitHook
+// in ctx (WithCommitHook) runs in the same transaction, after the changeset.
 func (s *Store) Commit(ctx context.Context, cs *store.Changeset) error {
 	e, err := encodeChangeset(cs)
 	if err != nil {
 		return fmt.Errorf("committing event %q: %w", cs.EventID, err)
 	}
+	hook := hookOf(ctx)
+	var done func()
 	err = s.write(ctx, func(ctx context.Context) error {
-		_, err := s.commit(ctx, cs, e, nil)
-		return err
+		if _, err := s.commit(ctx, cs, e); err != nil {
+			return err
+		}
+		if hook != nil {
+			var err error
+			done, err = hook(ctx, s.wconn, []*store.Changeset{cs})
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("committing event %q: %w", cs.EventID, err)
+	}
+	if done != nil {
+		done()
 	}
 	return nil
 }
@@ -90,7 +103,8 @@ func (s *Store) Commit(ctx context.Context, cs *store.Changeset) error {
 // applied entirely or not at all, and each sees the effects of those before
 // it. errs[i] is what Commit would have returned for css[i] (nil:
 // committed). When err is not nil, nothing of the batch was committed and
-// errs is nil. ctx is checked between changesets.
+// errs is nil. ctx is checked between changesets. A CommitHook in ctx
+// (WithCommitHook) runs in the same transaction, after the changesets.
 func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs []error, err error) {
 	if len(css) == 0 {
 		return nil, nil
@@ -102,8 +116,9 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs [
 			errs[i] = fmt.Errorf("committing event %q: %w", cs.EventID, err)
 		}
 	}
+	hook := hookOf(ctx)
+	var done func()
 	err = s.write(ctx, func(wctx context.Context) error {
-		fences := map[fenceKey]int64{}
 		for i, cs := range css {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -111,7 +126,7 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs [
 			if errs[i] != nil {
 				continue
 			}
-			if wrote, err := s.commit(wctx, cs, enc[i], fences); err != nil {
+			if wrote, err := s.commit(wctx, cs, enc[i]); err != nil {
 				if wrote {
 					// Part of the changeset is written: give up the batch.
 					return fmt.Errorf("committing event %q: %w", cs.EventID, err)
@@ -119,10 +134,27 @@ func (s *Store) CommitBatch(ctx context.Context, css []*store.Changeset) (errs [
 				errs[i] = fmt.Errorf("committing event %q: %w", cs.EventID, err)
 			}
 		}
-		return nil
+		if hook == nil {
+			return nil
+		}
+		committed := make([]*store.Changeset, 0, len(css))
+		for i, cs := range css {
+			if errs[i] == nil {
+				committed = append(committed, cs)
+			}
+		}
+		if len(committed) == 0 {
+			return nil
+		}
+		var err error
+		done, err = hook(wctx, s.wconn, committed)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("committing batch: %w", err)
+	}
+	if done != nil {
+		done()
 	}
 	return errs, nil
 }
@@ -132,14 +164,17 @@ type fenceKey struct {
 	partition int
 }
 
-// commit applies one changeset in the caller's write transaction. fences,
-// when not nil, caches the newest epochs read or written in that
-// transaction. A refused changeset writes nothing, or undoes what it wrote;
-// wrote reports an error after which part of the changeset may be written
-// (which only a failing database causes): the transaction must then be
-// rolled back. Refusals come in the contract's order: fenced, already
+// maxFences bounds Store.fences: it starts over when full.
+const maxFences = 1 << 16
+
+// commit applies one changeset in the caller's write transaction (write),
+// reading fences through s.fences. A refused changeset writes nothing, or
+// undoes what it wrote; wrote reports an error after which part of the
+// changeset may be written (which only a failing database causes): the
+// transaction must then be rolled back. Refusals come in the contract's order: fenced, already
 // processed, conflict, follower limit.
-func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded, fences map[fenceKey]int64) (wrote bool, err error) {
+func (s *Store) commit(ctx context.Context, cs *store.Changeset, e *encoded) (wrote bool, err error) {
+	fences := s.fences
 	st := &s.w
 	writeFence := false
 	if cs.Fence != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,6 +111,62 @@ func (s *Store) Opportunity(ctx context.Context, accountID, id string) (record.O
 	}
 	s.hints.remember(&o)
 	return o, nil
+}
+
+var _ store.MultiReader = (*Store)(nil)
+
+// ReadOpportunities implements store.MultiReader in one query: a batch's
+// opportunities that the cache does not hold cost one statement rather
+// than one each.
+func (s *Store) ReadOpportunities(ctx context.Context, keys []store.Key) ([]record.Opportunity, []bool, error) {
+	ctx, err := short(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	opps, found := make([]record.Opportunity, len(keys)), make([]bool, len(keys))
+	if len(keys) == 0 {
+		return opps, found, nil
+	}
+	pairs := make([][2]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k.AccountID, k.ID}
+	}
+	list, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %d opportunities: %w", len(keys), err)
+	}
+	rows, err := s.r.opportunities.QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %d opportunities: %w", len(keys), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int
+		o, err := scanOpportunity(prefixed{rows, &i})
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading %d opportunities: %w", len(keys), err)
+		}
+		if i < 0 || i >= len(keys) {
+			return nil, nil, fmt.Errorf("reading %d opportunities: key %d out of range", len(keys), i)
+		}
+		s.hints.remember(&o)
+		opps[i], found[i] = o, true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, fmt.Errorf("reading %d opportunities: %w", len(keys), err)
+	}
+	return opps, found, nil
+}
+
+// prefixed scans a row whose first column is an int, into first, before
+// the columns the caller scans.
+type prefixed struct {
+	rows  *sql.Rows
+	first *int
+}
+
+func (p prefixed) Scan(dest ...any) error {
+	return p.rows.Scan(append([]any{p.first}, dest...)...)
 }
 
 // Contact implements store.Reader.

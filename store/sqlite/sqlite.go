@@ -32,6 +32,17 @@ type Store struct {
 	wconn *sql.Conn
 	w     writeStmts
 
+	// fences caches, for the write transactions on wconn, the newest
+	// fence epoch of each (account, partition) they read or wrote, so
+	// that a commit reads the fences table only for those it has not
+	// seen. It holds while no other connection commits: write reads
+	// PRAGMA data_version (which only another connection's commit
+	// changes) at the start of each transaction, under the write lock, and
+	// empties the cache when it moved, or when a transaction rolled back.
+	// Used under wsem.
+	fences      map[fenceKey]int64
+	dataVersion int64
+
 	// ckptKick wakes the background checkpointer after a commit; ckptDone
 	// is closed when it has stopped. Both nil without one.
 	ckptKick, ckptDone chan struct{}
@@ -89,7 +100,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	}
 	db.SetMaxOpenConns(cfg.MaxOpenConns + 2) // + wconn and the checkpointer's
 	db.SetMaxIdleConns(cfg.MaxOpenConns + 2) // keep connections and their prepared statements
-	s := &Store{db: db, wsem: make(chan struct{}, 1), closed: make(chan struct{})}
+	s := &Store{db: db, wsem: make(chan struct{}, 1), closed: make(chan struct{}), fences: map[fenceKey]int64{}}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
@@ -214,8 +225,17 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context) error) e
 			// or not: a ROLLBACK without one fails harmlessly), or fn
 			// panicked.
 			s.w.rollback.ExecContext(bg)
+			clear(s.fences)
 		}
 	}()
+	var v int64
+	if err := s.w.dataVersion.QueryRowContext(bg).Scan(&v); err != nil {
+		return fmt.Errorf("reading data_version: %w", err)
+	}
+	if v != s.dataVersion || len(s.fences) >= maxFences {
+		clear(s.fences)
+		s.dataVersion = v
+	}
 	if err := fn(bg); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -752,5 +753,73 @@ func TestBackgroundCheckpoint(t *testing.T) {
 			t.Fatalf("WAL of %d frames, %d checkpointed after 5s", log, done)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFenceSeenByAnotherStore: a Store remembers the fences its commits
+// read or wrote; a newer epoch that another Store on the file (another
+// process, as far as SQLite can tell) committed since must still fence it.
+func TestFenceSeenByAnotherStore(t *testing.T) {
+	ctx := context.Background()
+	a, path := setup(t)
+	b := open(t, path)
+	commit := func(s *Store, id string, epoch int64) error {
+		return s.Commit(ctx, &store.Changeset{AccountID: "acme", EventID: id, ProcessedAt: t0,
+			Fence: &store.Fence{Partition: 3, Epoch: epoch}})
+	}
+	if err := commit(a, "e1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(b, "e2", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(a, "e3", 1); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("commit under epoch 1 after another store's epoch 2 = %v, want ErrFenced", err)
+	}
+	if err := commit(a, "e4", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(b, "e5", 1); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("second store's commit under epoch 1 = %v, want ErrFenced", err)
+	}
+}
+
+// TestReadOpportunities: the one-query read returns what Opportunity
+// returns for each key, found or not, in the order asked, whatever the ids
+// hold.
+func TestReadOpportunities(t *testing.T) {
+	ctx := context.Background()
+	s, _ := setup(t)
+	odd := record.Opportunity{ID: `o"dd\` + "\u00e9]", AccountID: "acme", Name: "Odd", Status: record.StatusOpen, CreatedAt: t0, UpdatedAt: t0, LastOwnerActivityAt: t0}
+	if err := s.Commit(ctx, &store.Changeset{AccountID: "acme", Opportunities: []record.Opportunity{odd}}); err != nil {
+		t.Fatal(err)
+	}
+	d := dataset()
+	keys := []store.Key{{AccountID: "acme", ID: odd.ID}, {AccountID: "acme", ID: "missing"}, {AccountID: "other", ID: d.Opportunities[0].ID}}
+	for _, o := range d.Opportunities {
+		keys = append(keys, store.Key{AccountID: o.AccountID, ID: o.ID})
+	}
+	keys = append(keys, keys[3]) // twice
+	opps, found, err := s.ReadOpportunities(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		want, err := s.Opportunity(ctx, k.AccountID, k.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if found[i] {
+				t.Errorf("key %d %v: found %+v, want not found", i, k, opps[i])
+			}
+		case err != nil:
+			t.Fatal(err)
+		case !found[i]:
+			t.Errorf("key %d %v: not found", i, k)
+		case !reflect.DeepEqual(opps[i], want):
+			t.Errorf("key %d %v: got %+v, want %+v", i, k, opps[i], want)
+		}
+	}
+	if !found[0] || found[1] || found[2] {
+		t.Errorf("found = %v, want the odd id found and the next two not", found[:3])
 	}
 }

@@ -4,18 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // readStmts are prepared on the pool at Open; database/sql prepares each
 // again on every connection that runs it, once.
 type readStmts struct {
-	account, accounts, user, userByEmail, opportunity, contact, oppsByContact, processed, history, stale *sql.Stmt
+	account, accounts, user, userByEmail, opportunity, opportunities, contact, oppsByContact, processed, history, stale *sql.Stmt
 }
 
 // writeStmts are prepared on the Store's write connection, which only
 // writers holding Store.wsem use.
 type writeStmts struct {
-	begin, commit, rollback                                                                        *sql.Stmt
+	begin, commit, rollback, dataVersion                                                           *sql.Stmt
 	fence, setFence, ledger, unledger, oppVersion, contactVersion                                  *sql.Stmt
 	insertOpp, updateOpp, updateOppLight, updateOppStale, insertContact, updateContact, addHistory *sql.Stmt
 }
@@ -81,6 +82,10 @@ func (st *readStmts) defs() []stmtDef {
 		{&st.user, `SELECT ` + userColumns + ` FROM users WHERE account_id = ? AND id = ?`},
 		{&st.userByEmail, `SELECT ` + userColumns + ` FROM users WHERE account_id = ? AND email_lower = ?`},
 		{&st.opportunity, `SELECT ` + oppColumns + ` FROM opportunities WHERE account_id = ? AND id = ?`},
+		// ?1 is a JSON array of [account_id, id] pairs; key is the index
+		// of the pair. json_each has an id column too: o.'s are spelt out.
+		{&st.opportunities, `SELECT k.key, o.` + strings.ReplaceAll(oppColumns, ", ", ", o.") + `
+			FROM json_each(?1) AS k JOIN opportunities AS o ON o.account_id = k.value ->> 0 AND o.id = k.value ->> 1`},
 		{&st.contact, `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = ? AND id = ?`},
 		{&st.oppsByContact, `SELECT ` + oppColumns + ` FROM opportunities WHERE account_id = ? AND contact_id = ? ORDER BY id`},
 		{&st.processed, sqlProcessed},
@@ -94,6 +99,7 @@ func (st *writeStmts) defs() []stmtDef {
 		{&st.begin, `BEGIN IMMEDIATE`},
 		{&st.commit, `COMMIT`},
 		{&st.rollback, `ROLLBACK`},
+		{&st.dataVersion, `PRAGMA data_version`},
 		{&st.fence, `SELECT epoch FROM fences WHERE account_id = ? AND "partition" = ?`},
 		{&st.setFence, `INSERT INTO fences (account_id, "partition", epoch) VALUES (?, ?, ?)
 			ON CONFLICT (account_id, "partition") DO UPDATE SET epoch = excluded.epoch`},
