@@ -712,3 +712,34 @@ func TestQuietPartitionIsNotStarved(t *testing.T) {
 	}
 	t.Fatal("10 fetches never returned the quiet partition's entry")
 }
+
+// TestPushWaitsBehindTheInbox: Push adds to the partition streams directly
+// only when the inbox is caught up; behind an entry the router has not
+// routed yet, it goes to the inbox, so that the record's events keep the
+// order of their pushes.
+func TestPushWaitsBehindTheInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSetup(t, redisstream.Config{Partitions: 4})
+	evs := queuetest.Events("acme", "opp_1", 4)
+	// No consumer yet, so no router: the first event waits in the inbox.
+	xadd(t, s.client, s.q.InboxKey(), "event", encode(t, evs[0]))
+	queuetest.Push(t, s.q, evs[1])
+	if n := s.client.XLen(ctx, s.q.InboxKey()).Val(); n != 2 {
+		t.Fatalf("inbox holds %d entries after a push behind an unrouted one, want 2", n)
+	}
+	c := newConsumer(t, s.q, "c1")
+	got := consume(t, c, 2, 5*time.Second)
+	// Caught up: the next pushes skip the inbox.
+	waitFor(t, 5*time.Second, "the inbox to be trimmed", func() bool {
+		return s.client.XLen(ctx, s.q.InboxKey()).Val() == 0
+	})
+	queuetest.Push(t, s.q, evs[2], evs[3])
+	if n := s.client.XLen(ctx, s.q.InboxKey()).Val(); n != 0 {
+		t.Errorf("inbox holds %d entries after a push with the inbox caught up, want 0", n)
+	}
+	got = append(got, consume(t, c, 2, 5*time.Second)...)
+	if ids := eventIDs(t, got); !slices.Equal(ids, []string{"opp_1#0", "opp_1#1", "opp_1#2", "opp_1#3"}) {
+		t.Errorf("consumed %v, want the events in push order", ids)
+	}
+}

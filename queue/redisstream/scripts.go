@@ -320,6 +320,32 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
 
+// pushScript adds events to their partition streams directly when the
+// inbox holds nothing the router has yet to route (its newest entry, if
+// any, is not above the router's cursor), and to the inbox otherwise, so
+// that every event still follows those pushed before it. It returns 1 when
+// it added them to the partition streams. Its keys lie in several hash
+// slots, so it runs only on a single server (not a Redis Cluster).
+//
+// KEYS: 1 inbox, 2 router cursor, then partition streams. ARGV: pairs of
+// the index in KEYS of the event's partition stream and the event's JSON,
+// in push order.
+var pushScript = goredis.NewScript(luaIDLess + `
+local direct = true
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local cur = redis.call('GET', KEYS[2])
+  direct = cur and not id_less(cur, last[1][1])
+end
+for i = 1, #ARGV, 2 do
+  local key = KEYS[1]
+  if direct then key = KEYS[tonumber(ARGV[i])] end
+  redis.call('XADD', key, '*', 'event', ARGV[i + 1])
+end
+if direct then return 1 end
+return 0
+`)
+
 // routerAdvanceScript moves the router's cursor forward (never back) and
 // renews the router lease, if the owner holds it. It returns 1, or 0 when
 // the owner lost the lease.
