@@ -81,8 +81,8 @@ var _ queue.Consumer = (*consumer)(nil)
 // delivery counts; then new entries, each delivered once.
 //
 // Every read is a script that checks the lease; reading several partitions
-// at once (one pipeline) may read more than one batch, and the rest waits
-// in memory for the next Fetch. With a *redis.Client, Fetch waits for new
+// at once (one pipeline), or reading ahead in Ack, may read more than one
+// batch, and the rest waits in memory for the next Fetch. With a *redis.Client, Fetch waits for new
 // entries with one XREAD BLOCK over the held streams (XREAD, not
 // XREADGROUP: waiting takes no entry, so an expired lease holder still
 // waiting cannot take entries from the next holder); other clients poll
@@ -604,7 +604,11 @@ func (c *consumer) notifyReleased() {
 }
 
 // Ack acknowledges messages of b under its lease: queue.ErrLeaseLost when
-// the consumer no longer holds b's partition with b's epoch.
+// the consumer no longer holds b's partition with b's epoch. When they are
+// the last of b's messages not yet acknowledged, and nothing of the
+// partition is buffered or being recovered, the same script reads the
+// partition's next batch (up to the size the last Fetch asked for), which
+// a later Fetch returns.
 func (c *consumer) Ack(ctx context.Context, b *queue.Batch, ids []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
