@@ -82,12 +82,12 @@ var _ queue.Consumer = (*consumer)(nil)
 //
 // Every read is a script that checks the lease; reading several partitions
 // at once (one pipeline), or reading ahead in Ack, may read more than one
-// batch, and the rest waits in memory for the next Fetch. With a *redis.Client, Fetch waits for new
-// entries with one XREAD BLOCK over the held streams (XREAD, not
-// XREADGROUP: waiting takes no entry, so an expired lease holder still
-// waiting cannot take entries from the next holder); other clients poll
-// every Config.PollInterval. A cancelled ctx or Queue.Close wakes the wait
-// at once.
+// batch, and the rest waits in memory for the next Fetch. With a
+// *redis.Client, Fetch waits for new entries with one XREAD BLOCK over the
+// held streams (XREAD, not XREADGROUP: waiting takes no entry, so an
+// expired lease holder still waiting cannot take entries from the next
+// holder); other clients poll every Config.PollInterval. A cancelled ctx
+// or Queue.Close wakes the wait at once.
 func (c *consumer) Fetch(ctx context.Context, max int, block time.Duration) (*queue.Batch, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
