@@ -121,7 +121,7 @@ func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte
 		return err
 	}
 	var err error
-	if q.blocking {
+	if q.blocking && !slices.Contains(events, nil) {
 		err = q.pushDirect(ctx, events, bodies)
 	} else {
 		err = q.addToInbox(ctx, bodies, nil)
