@@ -743,3 +743,47 @@ func TestPushWaitsBehindTheInbox(t *testing.T) {
 		t.Errorf("consumed %v, want the events in push order", ids)
 	}
 }
+
+// TestAckReadsTheNextBatch: the acknowledgement that ends a batch reads
+// the partition's next batch in the same script (they are pending as soon
+// as Ack returns), and the next Fetch returns it, in order.
+func TestAckReadsTheNextBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSetup(t, redisstream.Config{Partitions: 1})
+	evs := queuetest.Events("acme", "opp_1", 5)
+	queuetest.Push(t, s.q, evs...)
+	c := newConsumer(t, s.q, "c1")
+	var got []queue.Message
+	var b *queue.Batch
+	waitFor(t, 5*time.Second, "a first batch", func() bool {
+		var err error
+		b, err = c.Fetch(ctx, 2, 100*time.Millisecond)
+		return err == nil && b != nil
+	})
+	for len(got) < len(evs) {
+		got = append(got, b.Messages...)
+		if err := c.Ack(ctx, b, messageIDs(b.Messages)); err != nil {
+			t.Fatal(err)
+		}
+		pending := s.client.XPending(ctx, s.q.StreamKey(0), redisstream.Group).Val().Count
+		if want := int64(min(2, len(evs)-len(got))); pending != want {
+			t.Errorf("after acknowledging %d of %d: %d pending, want %d read ahead", len(got), len(evs), pending, want)
+		}
+		if len(got) == len(evs) {
+			break
+		}
+		var err error
+		if b, err = c.Fetch(ctx, 2, time.Second); err != nil || b == nil {
+			t.Fatalf("Fetch after %d = %v, %v", len(got), b, err)
+		}
+	}
+	if ids := eventIDs(t, got); !slices.Equal(ids, []string{"opp_1#0", "opp_1#1", "opp_1#2", "opp_1#3", "opp_1#4"}) {
+		t.Errorf("consumed %v, want the events in order", ids)
+	}
+	for _, m := range got {
+		if m.Deliveries != 1 {
+			t.Errorf("message %s delivered %d times, want 1", m.ID, m.Deliveries)
+		}
+	}
+}
