@@ -42,6 +42,11 @@ type consumer struct {
 	rebalanceAt time.Time
 	released    uint64
 	closed      bool
+	// max is the batch size the last Fetch asked for: what an
+	// acknowledgement reads ahead.
+	max int
+	// pops counts the batches returned from memory since the last read.
+	pops int
 }
 
 // part is the state of a held partition.
@@ -76,13 +81,13 @@ var _ queue.Consumer = (*consumer)(nil)
 // delivery counts; then new entries, each delivered once.
 //
 // Every read is a script that checks the lease; reading several partitions
-// at once (one pipeline) may read more than one batch, and the rest waits
-// in memory for the next Fetch. With a *redis.Client, Fetch waits for new
-// entries with one XREAD BLOCK over the held streams (XREAD, not
-// XREADGROUP: waiting takes no entry, so an expired lease holder still
-// waiting cannot take entries from the next holder); other clients poll
-// every Config.PollInterval. A cancelled ctx or Queue.Close wakes the wait
-// at once.
+// at once (one pipeline), or reading ahead in Ack, may read more than one
+// batch, and the rest waits in memory for the next Fetch. With a
+// *redis.Client, Fetch waits for new entries with one XREAD BLOCK over the
+// held streams (XREAD, not XREADGROUP: waiting takes no entry, so an
+// expired lease holder still waiting cannot take entries from the next
+// holder); other clients poll every Config.PollInterval. A cancelled ctx
+// or Queue.Close wakes the wait at once.
 func (c *consumer) Fetch(ctx context.Context, max int, block time.Duration) (*queue.Batch, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -92,7 +97,9 @@ func (c *consumer) Fetch(ctx context.Context, max int, block time.Duration) (*qu
 	if max < 1 {
 		max = 1
 	}
+	c.max = max
 	deadline := time.Now().Add(block)
+	again := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -107,20 +114,27 @@ func (c *consumer) Fetch(ctx context.Context, max int, block time.Duration) (*qu
 				return nil, ctxErr(ctx, err)
 			}
 		}
-		if b := c.pop(max); b != nil {
-			return b, nil
+		// Buffered entries come first, but after as many batches as
+		// partitions held the others are looked at again, so that
+		// partitions kept busy by reads ahead do not starve the rest.
+		if !again && c.pops < len(c.held) {
+			if b := c.pop(max); b != nil {
+				return b, nil
+			}
 		}
-		again, err := c.read(ctx, max)
+		left := time.Until(deadline)
+		var err error
+		again, err = c.read(ctx, max, left > 0 && !c.buffered())
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
-		if b := c.pop(max); b != nil {
-			return b, nil
-		}
+		c.pops = 0
 		if again {
 			continue
 		}
-		left := time.Until(deadline)
+		if b := c.pop(max); b != nil {
+			return b, nil
+		}
 		if left <= 0 {
 			return nil, nil
 		}
@@ -167,9 +181,20 @@ func (c *consumer) pop(max int) *queue.Batch {
 			st.out[m.ID] = true
 		}
 		c.next = (c.next + i + 1) % len(ps)
+		c.pops++
 		return &queue.Batch{Partition: p, Fence: store.Fence{Partition: p, Epoch: st.epoch}, Messages: msgs}
 	}
 	return nil
+}
+
+// buffered reports whether entries read are waiting in memory.
+func (c *consumer) buffered() bool {
+	for _, st := range c.held {
+		if len(st.buf) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // partitions returns the held partitions in order.
@@ -182,15 +207,19 @@ func (c *consumer) partitions() []int {
 // a recovery that returned nothing yet has more to look at, or a
 // partition skipped that has new entries.
 //
-// With a waiter (one server), a partition whose last read found nothing
-// new (its tip is known) is not read again until something is added after
-// its tip: right after a wait, the wait said which partitions have new
-// entries; otherwise one XREAD (no BLOCK, in the same pipeline) looks
-// after the tips of the partitions skipped, which are read next time if
-// it finds something. A consumer with many quiet partitions then reads
-// only those that have entries, instead of running the fetch script on
-// each of them for every batch.
-func (c *consumer) read(ctx context.Context, max int) (again bool, err error) {
+// With a waiter (one server), a partition whose tip is known (the newest
+// entry its last read found, or the last entry it delivered) is not read
+// again until something is added after its tip: right after a wait, the
+// wait said which partitions have new entries; otherwise one XREAD (no
+// BLOCK, in the same pipeline) looks after the tips of the partitions
+// skipped, which are read next time if it finds something. When every
+// partition is skipped and the caller will wait (willWait), that XREAD is
+// left out: the wait's XREAD BLOCK, from the same tips, returns at once if
+// something is there. A consumer with many quiet partitions then reads
+// only those that have entries, and after a batch goes straight back to
+// waiting, instead of running the fetch script on each of them for every
+// batch.
+func (c *consumer) read(ctx context.Context, max int, willWait bool) (again bool, err error) {
 	q := c.q
 	var ps []int
 	var calls []*scriptCall
@@ -215,6 +244,9 @@ func (c *consumer) read(ctx context.Context, max int) (again bool, err error) {
 			keys:   []string{k.lease, k.stream},
 			args:   []any{c.token, st.epoch, q.ttlMs(), Group, max, st.cursor},
 		})
+	}
+	if len(calls) == 0 && willWait {
+		skipped = nil
 	}
 	var check *goredis.XStreamSliceCmd
 	runScriptsAnd(ctx, q.client, calls, func(pipe goredis.Pipeliner) {
@@ -268,6 +300,13 @@ func (c *consumer) read(ctx context.Context, max int) (again bool, err error) {
 		if st.cursor == "0-0" {
 			st.cursor = ""
 		}
+		if st.cursor == "" && st.tip == "" && len(r.entries) > 0 && len(r.entries) < max {
+			// The read took every new entry: a wait may start from the
+			// last one. (After a recovery it may be lower than the last
+			// entry delivered, which costs one read that finds nothing,
+			// never an entry missed.)
+			st.tip = r.entries[len(r.entries)-1].ID
+		}
 		again = again || (len(r.entries) == 0 && st.cursor != "")
 		for j, e := range r.entries {
 			deliveries := 1
@@ -304,7 +343,7 @@ type badEntry struct {
 func (c *consumer) discard(ctx context.Context, b badEntry) error {
 	batch := &queue.Batch{Partition: b.p, Fence: store.Fence{Partition: b.p, Epoch: b.epoch}}
 	if b.reason == "" {
-		return c.ack(ctx, batch, []string{b.m.ID})
+		return c.ack(ctx, batch, []string{b.m.ID}, false)
 	}
 	return c.deadLetter(ctx, batch, b.m, b.reason)
 }
@@ -565,41 +604,108 @@ func (c *consumer) notifyReleased() {
 }
 
 // Ack acknowledges messages of b under its lease: queue.ErrLeaseLost when
-// the consumer no longer holds b's partition with b's epoch.
+// the consumer no longer holds b's partition with b's epoch. When they are
+// the last of b's messages not yet acknowledged, and nothing of the
+// partition is buffered or being recovered, the same script reads the
+// partition's next batch (up to the size the last Fetch asked for), which
+// a later Fetch returns.
 func (c *consumer) Ack(ctx context.Context, b *queue.Batch, ids []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
 	}
-	return c.ack(ctx, b, ids)
+	return c.ack(ctx, b, ids, true)
 }
 
-func (c *consumer) ack(ctx context.Context, b *queue.Batch, ids []string) error {
+// ack acknowledges ids of b; with readAhead, an acknowledgement that ends
+// b may read the partition's next batch in the same round trip.
+func (c *consumer) ack(ctx context.Context, b *queue.Batch, ids []string, readAhead bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	q := c.q
 	k := q.keys.parts[b.Partition]
-	args := make([]any, 0, 5+len(ids))
-	args = append(args, c.token, b.Fence.Epoch, q.ttlMs(), Group, q.cfg.MaxLen)
+	st := c.held[b.Partition]
+	if st != nil && st.epoch != b.Fence.Epoch {
+		st = nil
+	}
+	// Read the partition's next batch in the same round trip when this
+	// acknowledgement ends the batch and nothing else is to come first:
+	// no entry buffered, no recovery under way.
+	ahead := 0
+	if readAhead && st != nil && st.cursor == "" && len(st.buf) == 0 && c.max > 0 && coversAll(st.out, ids) {
+		ahead = c.max
+	}
+	args := make([]any, 0, 6+len(ids))
+	args = append(args, c.token, b.Fence.Epoch, q.ttlMs(), Group, q.cfg.MaxLen, ahead)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	err := ackScript.Run(ctx, q.client, []string{k.lease, k.stream}, args...).Err()
+	res, err := ackScript.Run(ctx, q.client, []string{k.lease, k.stream}, args...).Slice()
 	if isLeaseLost(err) {
 		c.lost(b)
 		return fmt.Errorf("acknowledging in partition %d: %w", b.Partition, queue.ErrLeaseLost)
 	}
+	if err == nil && len(res) != 3 {
+		err = fmt.Errorf("unexpected acknowledgement reply %v", res)
+	}
 	if err != nil {
+		// The acknowledgement may have happened, and entries been read
+		// ahead; the ids left in st.out make the next Fetch recover the
+		// partition, which hands the pending entries out again.
 		return fmt.Errorf("redisstream: acknowledging in partition %d: %w", b.Partition, err)
 	}
-	if st := c.held[b.Partition]; st != nil && st.epoch == b.Fence.Epoch {
-		for _, id := range ids {
-			delete(st.out, id)
-		}
+	if st == nil {
+		return nil
+	}
+	for _, id := range ids {
+		delete(st.out, id)
+	}
+	if ahead > 0 {
+		c.bufferAhead(st, res, ahead)
 	}
 	return nil
+}
+
+// coversAll reports whether ids include every id of out.
+func coversAll(out map[string]bool, ids []string) bool {
+	if len(ids) < len(out) {
+		return false
+	}
+	n := 0
+	for _, id := range ids {
+		if out[id] {
+			n++
+		}
+	}
+	return n == len(out)
+}
+
+// bufferAhead buffers the entries an acknowledgement read ahead (the
+// reply of ackScript), and sets the partition's tip. An entry that is not
+// a message (deleted, or without an event field) puts the partition into
+// recovery instead, which reads the entries again and deals with it.
+func (c *consumer) bufferAhead(st *part, res []any, ahead int) {
+	entries, _ := res[1].([]any)
+	st.tip, _ = res[2].(string)
+	for _, e := range entries {
+		m, err := parseEntry(e)
+		if err != nil {
+			st.buf, st.cursor, st.tip = nil, "0-0", ""
+			return
+		}
+		msg, _, ok := toMessage(m, 1)
+		if !ok {
+			st.buf, st.cursor, st.tip = nil, "0-0", ""
+			return
+		}
+		st.buf = append(st.buf, msg)
+	}
+	if len(st.buf) > 0 && len(st.buf) < ahead {
+		// The read took every new entry: nothing after the last one.
+		st.tip = st.buf[len(st.buf)-1].ID
+	}
 }
 
 // lost forgets b's partition if the consumer believed it held it with b's
@@ -650,7 +756,7 @@ func (c *consumer) deadLetter(ctx context.Context, b *queue.Batch, m queue.Messa
 	if err != nil {
 		return fmt.Errorf("redisstream: dead-lettering %s of partition %d: %w", m.ID, b.Partition, err)
 	}
-	return c.ack(ctx, b, []string{m.ID})
+	return c.ack(ctx, b, []string{m.ID}, false)
 }
 
 // Close hands back the consumer's leases and leaves the live consumers;

@@ -9,7 +9,13 @@
 //	XADD <prefix>:inbox * event '<the event JSON>'
 //
 // (the prefix is Config.Prefix, default "followflow"). Nothing else is
-// asked of it. Push does the same, all of a batch in one MULTI/EXEC.
+// asked of it. Push does the same, all of a batch in one MULTI/EXEC, on a
+// Redis Cluster. On a single server it runs one script instead, which
+// adds the batch straight to the partition streams, as the router would,
+// when the inbox holds nothing the router has yet to route (its newest
+// entry is not above the router's cursor), and to the inbox otherwise: a
+// record's events keep the order of their pushes either way, and a push
+// to a caught-up queue costs no routing.
 //
 // A high-volume producer may skip the inbox and add to the partition stream
 // of the event's record directly, with the same single field "event":
@@ -56,7 +62,9 @@
 // the entries behind it move on), and appends it to its partition's stream
 // with a script that skips inbox ids not above the partition's routed id,
 // so that routing again after a crash appends nothing twice. Then it
-// advances the cursor and trims the inbox behind it. Per-record order
+// advances the cursor and trims the inbox behind it (on a single server,
+// one script does all of it; on a Cluster, the routing scripts, then the
+// advance and the trim, in two round trips). Per-record order
 // therefore holds from the XADD to the inbox. An invalid entry routed
 // twice (a crash between the dead-lettering and the cursor) appears twice
 // in the dead letters.
@@ -77,11 +85,18 @@
 // (queue.ErrLeaseLost). A batch not wholly acknowledged by the next Fetch
 // was abandoned: its partition is recovered again, so its messages come
 // first. DeadLetter adds to P:dlq, then acknowledges: two slots, two
-// commands in that order, at least once. With a *redis.Client, a consumer
-// runs the fetch script only on the partitions that have entries after the
-// tip its last read found: its wait (below) says which, or else one XREAD
-// in the pipeline of its reads, so that quiet partitions cost it nothing
-// per batch.
+// commands in that order, at least once. The acknowledgement that ends a
+// batch reads the partition's next batch in the same script (under the
+// same lease check), so that a busy partition costs one round trip a
+// batch besides the commit. A consumer returns batches read ahead before
+// reading again, but reads again after as many batches as it holds
+// partitions, so that busy partitions do not starve quiet ones. With a
+// *redis.Client, a consumer runs the fetch script only on the partitions
+// that have entries after their tip (the newest entry its last read
+// found, or the last one it read): its wait (below) says which, or else
+// one XREAD in the pipeline of its reads, so that quiet partitions cost
+// it nothing per batch; with nothing else to read, it goes straight to
+// the wait, whose XREAD returns at once if something is there.
 //
 // # Waiting
 //

@@ -101,9 +101,15 @@ func (q *Queue) StreamKey(partition int) string { return q.keys.parts[partition]
 // DeadLetterKey returns the key of the dead-letter stream.
 func (q *Queue) DeadLetterKey() string { return q.keys.dlq() }
 
-// Push adds the bodies to the inbox in order, in one MULTI/EXEC, exactly as
-// any producer would (XADD <prefix>:inbox * event <body>); the router moves
-// them to their partitions.
+// Push adds the bodies in order, all or none. On a Redis Cluster it adds
+// them to the inbox in one MULTI/EXEC, exactly as any producer would (XADD
+// <prefix>:inbox * event <body>), and the router moves them to their
+// partitions. On a single server, one script adds them straight to their
+// partition streams (as the router would, in the same order) when the
+// inbox holds nothing the router has yet to route, and to the inbox
+// otherwise: the order of each record's events is the order of the
+// pushes either way, and an event pushed while the inbox is caught up
+// reaches its consumer without waiting for the router.
 func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte) error {
 	if len(events) != len(bodies) {
 		return fmt.Errorf("redisstream: pushing %d events with %d bodies", len(events), len(bodies))
@@ -114,10 +120,35 @@ func (q *Queue) Push(ctx context.Context, events []*event.Event, bodies [][]byte
 	if err := q.checkOpen(); err != nil {
 		return err
 	}
-	if err := q.addToInbox(ctx, bodies, nil); err != nil {
+	var err error
+	if q.blocking && !slices.Contains(events, nil) {
+		err = q.pushDirect(ctx, events, bodies)
+	} else {
+		err = q.addToInbox(ctx, bodies, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("redisstream: pushing %d event(s): %w", len(bodies), err)
 	}
 	return nil
+}
+
+// pushDirect runs pushScript: the bodies go to their partition streams
+// when the inbox is caught up, to the inbox otherwise.
+func (q *Queue) pushDirect(ctx context.Context, events []*event.Event, bodies [][]byte) error {
+	keys := []string{q.keys.inbox(), q.keys.routerCursor()}
+	index := make(map[int]int) // partition → its stream's index in KEYS (from 1)
+	args := make([]any, 0, 2*len(bodies))
+	for i, ev := range events {
+		p := queue.PartitionOf(ev, q.cfg.Partitions)
+		k, ok := index[p]
+		if !ok {
+			keys = append(keys, q.keys.parts[p].stream)
+			k = len(keys)
+			index[p] = k
+		}
+		args = append(args, k, bodies[i])
+	}
+	return pushScript.Run(ctx, q.client, keys, args...).Err()
 }
 
 // addToInbox adds the bodies to the inbox in one MULTI/EXEC, each with

@@ -712,3 +712,78 @@ func TestQuietPartitionIsNotStarved(t *testing.T) {
 	}
 	t.Fatal("10 fetches never returned the quiet partition's entry")
 }
+
+// TestPushWaitsBehindTheInbox: Push adds to the partition streams directly
+// only when the inbox is caught up; behind an entry the router has not
+// routed yet, it goes to the inbox, so that the record's events keep the
+// order of their pushes.
+func TestPushWaitsBehindTheInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSetup(t, redisstream.Config{Partitions: 4})
+	evs := queuetest.Events("acme", "opp_1", 4)
+	// No consumer yet, so no router: the first event waits in the inbox.
+	xadd(t, s.client, s.q.InboxKey(), "event", encode(t, evs[0]))
+	queuetest.Push(t, s.q, evs[1])
+	if n := s.client.XLen(ctx, s.q.InboxKey()).Val(); n != 2 {
+		t.Fatalf("inbox holds %d entries after a push behind an unrouted one, want 2", n)
+	}
+	c := newConsumer(t, s.q, "c1")
+	got := consume(t, c, 2, 5*time.Second)
+	// Caught up: the next pushes skip the inbox.
+	waitFor(t, 5*time.Second, "the inbox to be trimmed", func() bool {
+		return s.client.XLen(ctx, s.q.InboxKey()).Val() == 0
+	})
+	queuetest.Push(t, s.q, evs[2], evs[3])
+	if n := s.client.XLen(ctx, s.q.InboxKey()).Val(); n != 0 {
+		t.Errorf("inbox holds %d entries after a push with the inbox caught up, want 0", n)
+	}
+	got = append(got, consume(t, c, 2, 5*time.Second)...)
+	if ids := eventIDs(t, got); !slices.Equal(ids, []string{"opp_1#0", "opp_1#1", "opp_1#2", "opp_1#3"}) {
+		t.Errorf("consumed %v, want the events in push order", ids)
+	}
+}
+
+// TestAckReadsTheNextBatch: the acknowledgement that ends a batch reads
+// the partition's next batch in the same script (they are pending as soon
+// as Ack returns), and the next Fetch returns it, in order.
+func TestAckReadsTheNextBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSetup(t, redisstream.Config{Partitions: 1})
+	evs := queuetest.Events("acme", "opp_1", 5)
+	queuetest.Push(t, s.q, evs...)
+	c := newConsumer(t, s.q, "c1")
+	var got []queue.Message
+	var b *queue.Batch
+	waitFor(t, 5*time.Second, "a first batch", func() bool {
+		var err error
+		b, err = c.Fetch(ctx, 2, 100*time.Millisecond)
+		return err == nil && b != nil
+	})
+	for len(got) < len(evs) {
+		got = append(got, b.Messages...)
+		if err := c.Ack(ctx, b, messageIDs(b.Messages)); err != nil {
+			t.Fatal(err)
+		}
+		pending := s.client.XPending(ctx, s.q.StreamKey(0), redisstream.Group).Val().Count
+		if want := int64(min(2, len(evs)-len(got))); pending != want {
+			t.Errorf("after acknowledging %d of %d: %d pending, want %d read ahead", len(got), len(evs), pending, want)
+		}
+		if len(got) == len(evs) {
+			break
+		}
+		var err error
+		if b, err = c.Fetch(ctx, 2, time.Second); err != nil || b == nil {
+			t.Fatalf("Fetch after %d = %v, %v", len(got), b, err)
+		}
+	}
+	if ids := eventIDs(t, got); !slices.Equal(ids, []string{"opp_1#0", "opp_1#1", "opp_1#2", "opp_1#3", "opp_1#4"}) {
+		t.Errorf("consumed %v, want the events in order", ids)
+	}
+	for _, m := range got {
+		if m.Deliveries != 1 {
+			t.Errorf("message %s delivered %d times, want 1", m.ID, m.Deliveries)
+		}
+	}
+}

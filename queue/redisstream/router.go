@@ -153,15 +153,24 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 		}
 		byPart[p] = append(byPart[p], m.ID, body, enqueued)
 	}
-	calls := make([]*scriptCall, len(order))
-	for i, p := range order {
-		k := q.keys.parts[p]
-		calls[i] = &scriptCall{script: routeScript, keys: []string{k.stream, k.routed}, args: byPart[p]}
-	}
 	if len(dead) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("dead-lettering invalid inbox entries: %w", err)
 		}
+	}
+	last := entries[len(entries)-1].ID
+	lastID, err := parseID(last)
+	if err != nil {
+		return fmt.Errorf("inbox entry id %q: %w", last, err)
+	}
+	if q.blocking {
+		// One server: route, advance and trim in one script.
+		return r.routeAll(ctx, order, byPart, last, lastID)
+	}
+	calls := make([]*scriptCall, len(order))
+	for i, p := range order {
+		k := q.keys.parts[p]
+		calls[i] = &scriptCall{script: routeScript, keys: []string{k.stream, k.routed}, args: byPart[p]}
 	}
 	runScripts(ctx, q.client, calls)
 	for i, c := range calls {
@@ -172,28 +181,57 @@ func (r *router) route(ctx context.Context, entries []goredis.XMessage) error {
 	// Advance the cursor and trim the inbox behind it in one round trip.
 	// Trimming does not wait for the advance: every entry up to last is
 	// routed, whoever holds the lease.
-	last := entries[len(entries)-1].ID
 	advance := &scriptCall{script: routerAdvanceScript, keys: []string{q.keys.routerLease(), q.keys.routerCursor()}, args: []any{r.token, last, q.ttlMs()}}
 	var trim *goredis.IntCmd
 	runScriptsAnd(ctx, q.client, []*scriptCall{advance}, func(pipe goredis.Pipeliner) {
-		if id, err := parseID(last); err == nil {
-			trim = pipe.XTrimMinID(ctx, q.keys.inbox(), id.next().String())
-		}
+		trim = pipe.XTrimMinID(ctx, q.keys.inbox(), lastID.next().String())
 	})
 	ok, err := advance.cmd.Int()
 	if err != nil {
 		return fmt.Errorf("advancing the router cursor: %w", err)
 	}
-	if trim != nil && trim.Err() != nil {
+	if trim.Err() != nil {
 		q.cfg.Logger.Warn().Err(trim.Err()).Msg("trimming the inbox failed")
 	}
+	r.advanced(last, ok != 0)
+	return nil
+}
+
+// routeAll routes the entries of byPart (partitions in order), advances
+// the cursor to last and trims the inbox behind it, in one script: the
+// whole step in one round trip, on a single server.
+func (r *router) routeAll(ctx context.Context, order []int, byPart map[int][]any, last string, lastID streamID) error {
+	q := r.q
+	keys := make([]string, 0, 3+2*len(order))
+	keys = append(keys, q.keys.routerLease(), q.keys.routerCursor(), q.keys.inbox())
+	n := 4
+	for _, p := range order {
+		keys = append(keys, q.keys.parts[p].stream, q.keys.parts[p].routed)
+		n += 1 + len(byPart[p])
+	}
+	args := make([]any, 0, n)
+	args = append(args, r.token, last, q.ttlMs(), lastID.next().String())
+	for _, p := range order {
+		args = append(args, len(byPart[p])/3)
+		args = append(args, byPart[p]...)
+	}
+	ok, err := routeAllScript.Run(ctx, q.client, keys, args...).Int()
+	if err != nil {
+		return fmt.Errorf("routing inbox entries up to %s: %w", last, err)
+	}
+	r.advanced(last, ok != 0)
+	return nil
+}
+
+// advanced records that the entries up to last are routed, and whether
+// the router still holds its lease (renewed as of now).
+func (r *router) advanced(last string, holding bool) {
 	r.cursor = last
-	if ok == 0 {
+	if !holding {
 		r.holding = false
-		return nil
+		return
 	}
 	r.renewed = time.Now()
-	return nil
 }
 
 // release hands back the router lease when the router stops.

@@ -185,19 +185,24 @@ return {lag, redis.call('HGET', KEYS[2], 'id') or '', redis.call('GET', KEYS[3])
 // ackScript acknowledges entries under the partition lease (FFLEASE
 // without it), renews the lease, and when maxlen is positive and the
 // stream is longer, trims the entries older than the oldest one pending
-// (or, with none pending, than the last one delivered). It returns how
-// many entries it acknowledged.
+// (or, with none pending, than the last one delivered). Then, when ahead
+// is positive, it reads up to ahead new entries (XREADGROUP >, delivered
+// once, as fetchScript does): the consumer's next batch of the partition,
+// read in the same round trip. It returns {acknowledged, entries, tip},
+// where tip is the id of the stream's newest entry ("0-0" for an empty
+// stream) when the read found nothing, and "" otherwise (or when it did
+// not read).
 //
 // KEYS: 1 lease, 2 stream. ARGV: 1 owner token, 2 epoch, 3 TTL in ms,
-// 4 group, 5 maxlen, 6... entry ids.
+// 4 group, 5 maxlen, 6 ahead, 7... entry ids.
 var ackScript = goredis.NewScript(luaCheckLease + `
-local lease, stream, group = KEYS[1], KEYS[2], ARGV[4]
-if not check_lease(lease, ARGV[1], ARGV[2], ARGV[3]) then
+local lease, stream, owner, group = KEYS[1], KEYS[2], ARGV[1], ARGV[4]
+if not check_lease(lease, owner, ARGV[2], ARGV[3]) then
   return redis.error_reply('FFLEASE lease lost')
 end
 local n = 0
 local ids = {}
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   ids[#ids + 1] = ARGV[i]
   if #ids == 1000 or i == #ARGV then
     n = n + redis.call('XACK', stream, group, unpack(ids))
@@ -220,7 +225,19 @@ if maxlen > 0 and redis.call('XLEN', stream) > maxlen then
     redis.call('XTRIM', stream, 'MINID', '~', minid)
   end
 end
-return n
+local ahead = tonumber(ARGV[6])
+local entries, tip = {}, ''
+if ahead > 0 then
+  local r = redis.call('XREADGROUP', 'GROUP', group, owner, 'COUNT', ahead, 'STREAMS', stream, '>')
+  if r and #r[1][2] > 0 then
+    entries = r[1][2]
+  else
+    tip = '0-0'
+    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+    if #last > 0 then tip = last[1][1] end
+  end
+end
+return {n, entries, tip}
 `)
 
 // routeScript appends inbox entries to a partition stream, in order,
@@ -252,6 +269,81 @@ if n > 0 then
   redis.call('SET', KEYS[2], routed)
 end
 return n
+`)
+
+// routeAllScript does what routeScript does for several partitions, then
+// what routerAdvanceScript does, then trims the inbox behind the cursor:
+// the router's whole step in one round trip. Its keys lie in several hash
+// slots, so it runs only on a single server (not a Redis Cluster). It
+// returns 1, or 0 when the owner lost the router lease (the entries are
+// routed all the same: routing is idempotent).
+//
+// KEYS: 1 router lease, 2 cursor, 3 inbox, then for each partition its
+// stream and its routed key. ARGV: 1 owner token, 2 new cursor, 3 TTL in
+// ms, 4 the inbox's new first id (trim before it), then for each
+// partition, in the order of KEYS, the number of entries and their
+// triples as routeScript takes them.
+var routeAllScript = goredis.NewScript(luaIDLess + `
+local a = 5
+for k = 4, #KEYS, 2 do
+  local stream, routedKey = KEYS[k], KEYS[k + 1]
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  local routed = redis.call('GET', routedKey)
+  local above = not routed
+  local n = 0
+  for i = a, a + 3 * count - 1, 3 do
+    local id = ARGV[i]
+    above = above or id_less(routed, id)
+    if above then
+      if ARGV[i + 2] == '' then
+        redis.call('XADD', stream, '*', 'event', ARGV[i + 1], 'inbox_id', id)
+      else
+        redis.call('XADD', stream, '*', 'event', ARGV[i + 1], 'inbox_id', id, 'enqueued_at', ARGV[i + 2])
+      end
+      routed = id
+      n = n + 1
+    end
+  end
+  if n > 0 then
+    redis.call('SET', routedKey, routed)
+  end
+  a = a + 3 * count
+end
+redis.call('XTRIM', KEYS[3], 'MINID', ARGV[4])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[2])
+if not cur or id_less(cur, ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// pushScript adds events to their partition streams directly when the
+// inbox holds nothing the router has yet to route (its newest entry, if
+// any, is not above the router's cursor), and to the inbox otherwise, so
+// that every event still follows those pushed before it. It returns 1 when
+// it added them to the partition streams. Its keys lie in several hash
+// slots, so it runs only on a single server (not a Redis Cluster).
+//
+// KEYS: 1 inbox, 2 router cursor, then partition streams. ARGV: pairs of
+// the index in KEYS of the event's partition stream and the event's JSON,
+// in push order.
+var pushScript = goredis.NewScript(luaIDLess + `
+local direct = true
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local cur = redis.call('GET', KEYS[2])
+  direct = cur and not id_less(cur, last[1][1])
+end
+for i = 1, #ARGV, 2 do
+  local key = KEYS[1]
+  if direct then key = KEYS[tonumber(ARGV[i])] end
+  redis.call('XADD', key, '*', 'event', ARGV[i + 1])
+end
+if direct then return 1 end
+return 0
 `)
 
 // routerAdvanceScript moves the router's cursor forward (never back) and
