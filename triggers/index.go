@@ -7,11 +7,14 @@ import (
 )
 
 // Index finds the workflows (any W) whose triggers can match an event,
-// keyed by account, event type and the value of the kind's IndexBy filter.
-// Build it with Add, then read it from any number of goroutines.
+// keyed by account and event type (one look-up), then by the value of the
+// kind's IndexBy filter. Build it with Add, then read it from any number of
+// goroutines.
 type Index[W any] struct {
-	accounts map[string]map[string]*typeIndex[W] // account, event type
+	types map[typeKey]*typeIndex[W]
 }
+
+type typeKey struct{ account, typ string }
 
 // typeIndex holds the items of one account and event type.
 type typeIndex[W any] struct {
@@ -32,24 +35,20 @@ type entry[W any] struct {
 
 // NewIndex returns an empty index.
 func NewIndex[W any]() *Index[W] {
-	return &Index[W]{accounts: map[string]map[string]*typeIndex[W]{}}
+	return &Index[W]{types: map[typeKey]*typeIndex[W]{}}
 }
 
 // Add indexes item under its account and trigger. order sorts the items
 // that match one event (the workflow id).
 func (ix *Index[W]) Add(account string, t *Trigger, order string, item W) {
-	types := ix.accounts[account]
-	if types == nil {
-		types = map[string]*typeIndex[W]{}
-		ix.accounts[account] = types
-	}
-	ti := types[t.Kind.Type]
+	k := typeKey{account, t.Kind.Type}
+	ti := ix.types[k]
 	if ti == nil {
 		ti = &typeIndex[W]{keyed: map[string][]entry[W]{}}
 		if t.Kind.IndexBy != "" {
 			ti.indexBy, _ = t.Kind.Filter(t.Kind.IndexBy)
 		}
-		types[t.Kind.Type] = ti
+		ix.types[k] = ti
 	}
 	e := entry[W]{order: order, trigger: t, item: item}
 	if v := t.Value(t.Kind.IndexBy); ti.indexBy != nil && v != "" {
@@ -75,7 +74,7 @@ func insertSorted[W any](list []entry[W], e entry[W]) []entry[W] {
 // and returns it. It touches only the items indexed under the event's
 // account, type and filter value.
 func (ix *Index[W]) Match(dst []W, ev *event.Event, before *Before) []W {
-	ti := ix.accounts[ev.AccountID][ev.Type]
+	ti := ix.types[typeKey{ev.AccountID, ev.Type}]
 	if ti == nil {
 		return dst
 	}
@@ -116,7 +115,7 @@ type Candidate[W any] struct {
 // with whether it matches and why not. It is for traces, not the hot path.
 func (ix *Index[W]) Explain(ev *event.Event, before *Before) []Candidate[W] {
 	var list []entry[W]
-	if ti := ix.accounts[ev.AccountID][ev.Type]; ti != nil {
+	if ti := ix.types[typeKey{ev.AccountID, ev.Type}]; ti != nil {
 		list = ti.all
 	}
 	out := make([]Candidate[W], 0, len(list))
