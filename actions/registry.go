@@ -64,17 +64,27 @@ type UserRef struct {
 type userMemo struct{ last atomic.Pointer[ResolvedUser] }
 
 // ResolvedUser is what a user reference resolved to in an account, at a
-// version of the store's users (store.UsersVersioner).
+// version of the store's users (store.UsersVersioner). It is never changed
+// once made: the user is kept in it, one memory access from the memo.
 type ResolvedUser struct {
 	Version   uint64
 	AccountID string
-	// User is the user, shared and never changed, or nil when the
-	// reference names no user of the account.
-	User *record.User
+	// Found: the reference names User; else it names no user of the
+	// account.
+	Found bool
+	User  record.User
+}
+
+// user returns the user, or nil when none was found.
+func (res *ResolvedUser) user() *record.User {
+	if !res.Found {
+		return nil
+	}
+	return &res.User
 }
 
 // Remembered returns what the reference resolved to in the account at the
-// users version, if it was remembered.
+// users version, if it was remembered. The user is shared: never change it.
 func (r *UserRef) Remembered(accountID string, version uint64) (*record.User, bool) {
 	if r.memo == nil {
 		return nil, false
@@ -83,14 +93,16 @@ func (r *UserRef) Remembered(accountID string, version uint64) (*record.User, bo
 	if last == nil || last.Version != version || last.AccountID != accountID {
 		return nil, false
 	}
-	return last.User, true
+	return last.user(), true
 }
 
-// Remember keeps what the reference resolved to, for Remembered.
-func (r *UserRef) Remember(res *ResolvedUser) {
+// Remember keeps what the reference resolved to, for Remembered, and
+// returns its user as Remembered would.
+func (r *UserRef) Remember(res *ResolvedUser) *record.User {
 	if r.memo != nil {
 		r.memo.last.Store(res)
 	}
+	return res.user()
 }
 
 // Kind is a step kind.

@@ -30,10 +30,7 @@ func (t *tx) ResolveUser(ctx context.Context, accountID string, ref *actions.Use
 			if err != nil {
 				return nil, err
 			}
-			if found {
-				up = &u
-			}
-			ref.Remember(&actions.ResolvedUser{Version: version, AccountID: accountID, User: up})
+			up = ref.Remember(&actions.ResolvedUser{Version: version, AccountID: accountID, Found: found, User: u})
 		}
 	} else {
 		u, found, err := lookUpUser(ctx, t.st, accountID, ref.Ref)
