@@ -32,6 +32,22 @@ local function id_less(a, b)
 end
 `
 
+// luaAdvance defines advance(lease, cursor, owner, to, ttl), the router's
+// step forward: if owner holds the lease, it moves the cursor to the stream
+// id to (never back), renews the lease for ttl ms and returns 1; else 0.
+// It needs luaIDLess.
+const luaAdvance = `
+local function advance(lease, cursor, owner, to, ttl)
+  if redis.call('GET', lease) ~= owner then return 0 end
+  local cur = redis.call('GET', cursor)
+  if not cur or id_less(cur, to) then
+    redis.call('SET', cursor, to)
+  end
+  redis.call('PEXPIRE', lease, ttl)
+  return 1
+end
+`
+
 // luaCheckLease defines check_lease(lease, owner, epoch, ttl): whether
 // owner holds the partition lease with that epoch, renewing it if so.
 const luaCheckLease = `
@@ -283,7 +299,7 @@ return n
 // ms, 4 the inbox's new first id (trim before it), then for each
 // partition, in the order of KEYS, the number of entries and their
 // triples as routeScript takes them.
-var routeAllScript = goredis.NewScript(luaIDLess + `
+var routeAllScript = goredis.NewScript(luaIDLess + luaAdvance + `
 local a = 5
 for k = 4, #KEYS, 2 do
   local stream, routedKey = KEYS[k], KEYS[k + 1]
@@ -311,13 +327,7 @@ for k = 4, #KEYS, 2 do
   a = a + 3 * count
 end
 redis.call('XTRIM', KEYS[3], 'MINID', ARGV[4])
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local cur = redis.call('GET', KEYS[2])
-if not cur or id_less(cur, ARGV[2]) then
-  redis.call('SET', KEYS[2], ARGV[2])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return advance(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 `)
 
 // pushScript adds events to their partition streams directly when the
@@ -352,14 +362,8 @@ return 0
 //
 // KEYS: 1 router lease, 2 cursor. ARGV: 1 owner token, 2 new cursor, 3 TTL
 // in ms.
-var routerAdvanceScript = goredis.NewScript(luaIDLess + `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local cur = redis.call('GET', KEYS[2])
-if not cur or id_less(cur, ARGV[2]) then
-  redis.call('SET', KEYS[2], ARGV[2])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+var routerAdvanceScript = goredis.NewScript(luaIDLess + luaAdvance + `
+return advance(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 `)
 
 // routerRenewScript renews the router lease if the owner holds it; it
