@@ -167,7 +167,7 @@ func sequential(t *testing.T, set *workflow.Set, data *record.Dataset, evs []*ev
 }
 
 // waitProcessed waits until every event id is in the ledger.
-func waitProcessed(t *testing.T, st store.Store, account string, ids []string, timeout time.Duration) {
+func waitProcessed(t *testing.T, st store.Store, account string, ids []string, timeout time.Duration, explain ...func() string) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
@@ -185,7 +185,11 @@ func waitProcessed(t *testing.T, st store.Store, account string, ids []string, t
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events not processed after %v (first: %s)", len(pending), len(ids), timeout, pending[0])
+			var more strings.Builder
+			for _, f := range explain {
+				more.WriteString("\n" + f())
+			}
+			t.Fatalf("%d of %d events not processed after %v (first: %s)%s", len(pending), len(ids), timeout, pending[0], more.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -218,6 +218,25 @@ func TestCrashAfterCommitBeforeAck(t *testing.T) {
 	}
 }
 
+// queueState describes the queue's partitions that hold messages, for a
+// failure message: lag and lease holder of each.
+func queueState(b *backend.Backend) func() string {
+	return func() string {
+		stats, err := b.Queue.Stats(context.Background())
+		if err != nil {
+			return "queue state: " + err.Error()
+		}
+		var out strings.Builder
+		out.WriteString("queue state (partition: lag, owner):")
+		for _, s := range stats {
+			if s.Lag > 0 || s.Owner != "" {
+				fmt.Fprintf(&out, " %d: %d, %q;", s.Partition, s.Lag, s.Owner)
+			}
+		}
+		return out.String()
+	}
+}
+
 // queueLag returns the number of messages in the queue.
 func queueLag(t *testing.T, b *backend.Backend) int {
 	t.Helper()
@@ -262,7 +281,7 @@ func TestFencingAfterStop(t *testing.T) {
 			w := startWorker(t, o, wf, "delay-after-commit:4ms")
 			waitCount(t, b.Store, ids, stoppedAt+200, 30*time.Second)
 			a.cmd.Process.Signal(syscall.SIGCONT)
-			waitProcessed(t, b.Store, "acme", ids, 90*time.Second)
+			waitProcessed(t, b.Store, "acme", ids, 90*time.Second, queueState(b))
 			a.stop(t)
 			w.stop(t)
 			checkFinal(t, b, n, opps, 12)
@@ -324,7 +343,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 	srv.Stop()
 	time.Sleep(500 * time.Millisecond)
 	srv.Restart()
-	waitProcessed(t, b.Store, "acme", ids, 90*time.Second)
+	waitProcessed(t, b.Store, "acme", ids, 90*time.Second, queueState(b))
 	w1.stop(t)
 	w2.stop(t)
 	checkFinal(t, b, n, opps, 13)
