@@ -48,6 +48,24 @@ local function advance(lease, cursor, owner, to, ttl)
 end
 `
 
+// luaReadNew defines read_new(stream, group, owner, count): up to count
+// entries never delivered, read for owner, and "" — or, when there are
+// none, no entries and the stream's tip, the id of its newest entry ("0-0"
+// when it is empty), from which a wait for new entries starts.
+const luaReadNew = `
+local function read_new(stream, group, owner, count)
+  local r = redis.call('XREADGROUP', 'GROUP', group, owner, 'COUNT', count, 'STREAMS', stream, '>')
+  if r and #r[1][2] > 0 then
+    return r[1][2], ''
+  end
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  if #last > 0 then
+    return {}, last[1][1]
+  end
+  return {}, '0-0'
+end
+`
+
 // luaCheckLease defines check_lease(lease, owner, epoch, ttl): whether
 // owner holds the partition lease with that epoch, renewing it if so.
 const luaCheckLease = `
@@ -124,7 +142,7 @@ return 0
 //
 // KEYS: 1 lease, 2 stream. ARGV: 1 owner token (the group's consumer name),
 // 2 epoch, 3 TTL in ms, 4 group, 5 count, 6 cursor.
-var fetchScript = goredis.NewScript(luaCheckLease + `
+var fetchScript = goredis.NewScript(luaCheckLease + luaReadNew + `
 local lease, stream = KEYS[1], KEYS[2]
 local owner, group, count, cursor = ARGV[1], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 if not check_lease(lease, owner, ARGV[2], ARGV[3]) then
@@ -155,16 +173,11 @@ if cursor ~= '' then
 end
 local tip = ''
 if #entries < count then
-  local r = redis.call('XREADGROUP', 'GROUP', group, owner, 'COUNT', count - #entries, 'STREAMS', stream, '>')
-  if r and #r[1][2] > 0 then
-    for _, e in ipairs(r[1][2]) do
-      entries[#entries + 1] = e
-      counts[#counts + 1] = 1
-    end
-  else
-    tip = '0-0'
-    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
-    if #last > 0 then tip = last[1][1] end
+  local got
+  got, tip = read_new(stream, group, owner, count - #entries)
+  for _, e in ipairs(got) do
+    entries[#entries + 1] = e
+    counts[#counts + 1] = 1
   end
 end
 return {entries, counts, cursor, tip}
@@ -211,7 +224,7 @@ return {lag, redis.call('HGET', KEYS[2], 'id') or '', redis.call('GET', KEYS[3])
 //
 // KEYS: 1 lease, 2 stream. ARGV: 1 owner token, 2 epoch, 3 TTL in ms,
 // 4 group, 5 maxlen, 6 ahead, 7... entry ids.
-var ackScript = goredis.NewScript(luaCheckLease + `
+var ackScript = goredis.NewScript(luaCheckLease + luaReadNew + `
 local lease, stream, owner, group = KEYS[1], KEYS[2], ARGV[1], ARGV[4]
 if not check_lease(lease, owner, ARGV[2], ARGV[3]) then
   return redis.error_reply('FFLEASE lease lost')
@@ -244,14 +257,7 @@ end
 local ahead = tonumber(ARGV[6])
 local entries, tip = {}, ''
 if ahead > 0 then
-  local r = redis.call('XREADGROUP', 'GROUP', group, owner, 'COUNT', ahead, 'STREAMS', stream, '>')
-  if r and #r[1][2] > 0 then
-    entries = r[1][2]
-  else
-    tip = '0-0'
-    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
-    if #last > 0 then tip = last[1][1] end
-  end
+  entries, tip = read_new(stream, group, owner, ahead)
 end
 return {n, entries, tip}
 `)
