@@ -200,19 +200,22 @@ func (c *followerChange) apply(ref string, u *record.User) {
 	switch {
 	case !a.Remove:
 		if outcome = record.CheckAdd(o.Followers, o.AccountID, u); outcome == record.Added {
-			c.own(1)
+			c.own(len(a.Users)) // room for every user listed
 			o.Followers = append(o.Followers, id)
 		}
-	case u != nil || a.All || slices.Contains(o.Followers, ref):
-		if i := slices.Index(o.Followers, id); i >= 0 {
+	default:
+		// Without a user, id is ref: a follower that is no user (any more)
+		// can still be removed.
+		switch i := slices.Index(o.Followers, id); {
+		case i >= 0:
 			c.own(0)
 			o.Followers = slices.Delete(o.Followers, i, i+1)
 			outcome = record.Removed
-		} else {
+		case u != nil || a.All:
 			outcome = record.NotFollowing
+		default:
+			outcome = record.UnknownUser
 		}
-	default:
-		outcome = record.UnknownUser
 	}
 	if outcome != record.AlreadyFollowing && outcome != record.NotFollowing {
 		c.r.addHistory(record.KindOpportunity, o.ID, a.label(), id, outcome, "")
@@ -222,17 +225,13 @@ func (c *followerChange) apply(ref string, u *record.User) {
 	}
 }
 
-// own makes o.Followers a list of this run's, with room for grow more
+// own makes o.Followers a list of this run's, with room for room more
 // followers, before its first change.
-func (c *followerChange) own(grow int) {
+func (c *followerChange) own(room int) {
 	if c.owned {
 		return
 	}
 	f := c.o.Followers
-	room := grow
-	if grow > 0 {
-		room = len(c.a.Users) // every user listed may be added
-	}
 	next := make([]string, len(f), len(f)+room)
 	copy(next, f)
 	c.o.Followers, c.owned = next, true
