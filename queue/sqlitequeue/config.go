@@ -30,9 +30,17 @@ type Config struct {
 	LeaseTTL time.Duration
 
 	// PollInterval is how often a blocked Fetch looks for rows pushed by
-	// another process sharing the file. Pushes through the same *Queue wake
-	// waiting consumers at once. Default 5ms.
+	// another process sharing the file while messages keep coming. Pushes
+	// through the same *Queue wake waiting consumers at once. Default 5ms.
 	PollInterval time.Duration
+
+	// MaxPollInterval bounds the wait between those looks once the queue
+	// stays empty: each look that finds nothing doubles the wait, from
+	// PollInterval up to MaxPollInterval, and a batch read brings it back
+	// to PollInterval. So an idle worker costs next to no CPU, and the
+	// first message another process pushes after a quiet spell waits up to
+	// MaxPollInterval. Default 100ms, and never below PollInterval.
+	MaxPollInterval time.Duration
 
 	// WriteTx, when set, runs each write transaction of the queue: it must
 	// begin a transaction on the queue's database, run fn, and commit when
@@ -69,6 +77,9 @@ func (c Config) WithDefaults() Config {
 	if c.PollInterval == 0 {
 		c.PollInterval = 5 * time.Millisecond
 	}
+	if c.MaxPollInterval == 0 {
+		c.MaxPollInterval = max(100*time.Millisecond, c.PollInterval)
+	}
 	return c
 }
 
@@ -81,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sqlitequeue config: LeaseTTL %v is shorter than 10ms", c.LeaseTTL)
 	case c.PollInterval <= 0:
 		return fmt.Errorf("sqlitequeue config: PollInterval %v is not positive", c.PollInterval)
+	case c.MaxPollInterval < c.PollInterval:
+		return fmt.Errorf("sqlitequeue config: MaxPollInterval %v is below PollInterval %v", c.MaxPollInterval, c.PollInterval)
 	}
 	return nil
 }

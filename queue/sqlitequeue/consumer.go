@@ -37,7 +37,11 @@ type consumer struct {
 	// later have larger seqs, so while the largest seq stays at or below it
 	// there is nothing to read.
 	emptyTo int64
-	closed  bool
+	// poll is how long a blocked Fetch waits before it looks again for
+	// messages of other processes: Config.PollInterval after a batch,
+	// doubled by each look that finds nothing, up to MaxPollInterval.
+	poll   time.Duration
+	closed bool
 	// acked lists the messages of ackedBatch that were acknowledged in
 	// the transactions of their commits (AckOnCommit).
 	acked      map[string]bool
@@ -73,6 +77,9 @@ func (c *consumer) Fetch(ctx context.Context, limit int, block time.Duration) (*
 			}
 		}
 		b, err := c.read(ctx, limit)
+		if b != nil {
+			c.poll = c.q.cfg.PollInterval
+		}
 		if b != nil || err != nil {
 			return b, c.ctxErr(ctx, err)
 		}
@@ -81,7 +88,8 @@ func (c *consumer) Fetch(ctx context.Context, limit int, block time.Duration) (*
 		if left <= 0 {
 			return nil, nil
 		}
-		wait := min(left, c.q.cfg.PollInterval, max(c.renewAt.Sub(now), 0))
+		wait := min(left, c.poll, max(c.renewAt.Sub(now), 0))
+		c.poll = min(2*c.poll, c.q.cfg.MaxPollInterval)
 		if timer == nil {
 			timer = time.NewTimer(wait)
 		} else {

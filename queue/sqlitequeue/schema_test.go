@@ -44,13 +44,14 @@ func TestNewRejectsABadConfig(t *testing.T) {
 		{sqlitequeue.Config{Partitions: sqlitequeue.MaxPartitions + 1}, "Partitions"},
 		{sqlitequeue.Config{LeaseTTL: time.Millisecond}, "LeaseTTL"},
 		{sqlitequeue.Config{PollInterval: -time.Second}, "PollInterval"},
+		{sqlitequeue.Config{PollInterval: time.Second, MaxPollInterval: time.Millisecond}, "MaxPollInterval"},
 	} {
 		if _, err := sqlitequeue.New(context.Background(), db, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("New(%+v): %v, want an error naming %s", tc.cfg, err, tc.field)
 		}
 	}
 	d := sqlitequeue.Config{}.WithDefaults()
-	if d.Partitions != queue.DefaultPartitions || d.LeaseTTL != 10*time.Second || d.PollInterval != 5*time.Millisecond {
+	if d.Partitions != queue.DefaultPartitions || d.LeaseTTL != 10*time.Second || d.PollInterval != 5*time.Millisecond || d.MaxPollInterval != 100*time.Millisecond {
 		t.Errorf("defaults %+v", d)
 	}
 }

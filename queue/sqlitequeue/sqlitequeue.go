@@ -145,7 +145,7 @@ func (q *Queue) Consumer(ctx context.Context, id string) (queue.Consumer, error)
 		return nil, fmt.Errorf("registering consumer %s: %w", id, err)
 	}
 	q.changed()
-	return &consumer{q: q, id: id, held: map[int]int64{}, emptyTo: -1}, nil
+	return &consumer{q: q, id: id, held: map[int]int64{}, emptyTo: -1, poll: q.cfg.PollInterval}, nil
 }
 
 // changed tells this Queue's consumers that the consumers or the leases

@@ -287,6 +287,48 @@ func TestPushWakesConsumersOfTheSameQueue(t *testing.T) {
 	}
 }
 
+// TestIdlePollingBacksOff: a blocked Fetch that keeps finding nothing
+// looks for other processes' messages less and less often, up to
+// MaxPollInterval, and still finds a message another handle pushes then;
+// a batch read brings the polls back to PollInterval.
+func TestIdlePollingBacksOff(t *testing.T) {
+	const fast, slow = 2 * time.Millisecond, 64 * time.Millisecond
+	ctx := context.Background()
+	path := dbPath(t)
+	cfg := sqlitequeue.Config{Partitions: 2, PollInterval: fast, MaxPollInterval: slow}
+	q, other := newQueue(t, openDB(t, path), cfg), newQueue(t, openDB(t, path), cfg)
+	c, err := q.Consumer(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if got := sqlitequeue.PollOf(c); got != fast {
+		t.Fatalf("a new consumer polls every %v, want %v", got, fast)
+	}
+	// fast+2fast+...+slow is under 2*slow: a wait of 4*slow reaches slow.
+	if b, err := c.Fetch(ctx, 10, 4*slow); b != nil || err != nil {
+		t.Fatalf("Fetch on an empty queue: %v, %v", b, err)
+	}
+	if got := sqlitequeue.PollOf(c); got != slow {
+		t.Fatalf("after an idle Fetch the consumer polls every %v, want %v", got, slow)
+	}
+
+	evs := []*event.Event{queuetest.Event("e1", "acme", "opp_1")}
+	go func() {
+		time.Sleep(slow / 2)
+		if err := other.Push(ctx, evs, queuetest.Bodies(t, evs...)); err != nil {
+			t.Errorf("Push: %v", err)
+		}
+	}()
+	b, err := c.Fetch(ctx, 10, 10*time.Second)
+	if err != nil || b == nil || len(b.Messages) != 1 {
+		t.Fatalf("Fetch of a message pushed by another handle: %v, %v", b, err)
+	}
+	if got := sqlitequeue.PollOf(c); got != fast {
+		t.Errorf("after a batch the consumer polls every %v, want %v", got, fast)
+	}
+}
+
 // TestTakeoverAfterSeeingEmptyPartitions: a consumer that found its own
 // partitions empty still reads the messages of a partition it then takes
 // over, though nothing new was pushed.
