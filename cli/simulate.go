@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -62,13 +64,9 @@ once more at the end at --now (default: the last event's time).`,
 				return err
 			}
 			defer f.Close()
-			lines, err := event.ReadLines(eventsFile, f, time.Time{})
+			events, err := readEvents(eventsFile, f)
 			if err != nil {
 				return err
-			}
-			events := make([]*event.Event, len(lines))
-			for i, l := range lines {
-				events[i] = l.Event
 			}
 			emit := e.textTrace
 			if format == "json" {
@@ -102,6 +100,47 @@ once more at the end at --now (default: the last event's time).`,
 	}
 	return c
 }
+
+// readEvents checks every line of the events file f before anything runs
+// (a bad line anywhere refuses the file), then returns its events. A file
+// that can be read again is, one event at a time, so that a stream of any
+// length fits in memory; a pipe is kept in memory.
+func readEvents(name string, f *os.File) (iter.Seq2[*event.Event, error], error) {
+	if _, err := f.Seek(0, io.SeekCurrent); err != nil {
+		lines, err := event.ReadLines(name, f, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		return func(yield func(*event.Event, error) bool) {
+			for _, l := range lines {
+				if !yield(l.Event, nil) {
+					return
+				}
+			}
+		}, nil
+	}
+	if err := event.EachLine(name, f, time.Time{}, nil); err != nil {
+		return nil, err
+	}
+	return func(yield func(*event.Event, error) bool) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			yield(nil, fmt.Errorf("reading %s again: %w", name, err))
+			return
+		}
+		err := event.EachLine(name, f, time.Time{}, func(l event.Line) error {
+			if !yield(l.Event, nil) {
+				return errStopped
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopped) {
+			yield(nil, fmt.Errorf("%w (did %s change while it was read?)", err, name))
+		}
+	}, nil
+}
+
+// errStopped ends a reading of events whose consumer stopped early.
+var errStopped = errors.New("stopped")
 
 func writeData(name string, d *record.Dataset) error {
 	f, err := os.Create(name)

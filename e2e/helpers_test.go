@@ -159,7 +159,7 @@ func loadWorkflows(t *testing.T, src string) *workflow.Set {
 // one in order, in memory: the reference any number of workers must reach.
 func sequential(t *testing.T, set *workflow.Set, data *record.Dataset, evs []*event.Event) *record.Dataset {
 	t.Helper()
-	out, err := simulate.Run(context.Background(), simulate.Input{Workflows: set, Data: data, Events: evs}, nil)
+	out, err := simulate.Run(context.Background(), simulate.Input{Workflows: set, Data: data, Events: simulate.Events(evs)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,13 +46,31 @@ type Line struct {
 // that a caller can refuse the whole input. pushedAt fills a missing
 // occurred_at (pass the zero time to keep it zero).
 func ReadLines(name string, r io.Reader, pushedAt time.Time) ([]Line, error) {
+	var lines []Line
+	err := EachLine(name, r, pushedAt, func(l Line) error {
+		l.Raw = bytes.Clone(l.Raw)
+		lines = append(lines, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lines, nil
+}
+
+// EachLine decodes a JSONL input as ReadLines does, but hands each good
+// line to fn as it is read instead of keeping them, so that an input of any
+// length takes the memory of one line; Line.Raw is valid only until fn
+// returns. fn may be nil (a check of the input). An error of fn stops the
+// reading and is returned as it is; otherwise, after the last line, every
+// bad line is returned in a *LineError. To refuse a whole input before
+// acting on any line, call EachLine twice: first with a nil fn.
+func EachLine(name string, r io.Reader, pushedAt time.Time, fn func(Line) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxSize+1)
-	var (
-		lines []Line
-		bad   []BadLine
-	)
-	for n := 1; sc.Scan(); n++ {
+	var bad []BadLine
+	n := 0
+	for n = 1; sc.Scan(); n++ {
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
@@ -62,17 +80,21 @@ func ReadLines(name string, r io.Reader, pushedAt time.Time) ([]Line, error) {
 			bad = append(bad, BadLine{Line: n, Err: err})
 			continue
 		}
-		lines = append(lines, Line{Number: n, Event: ev, Raw: bytes.Clone(raw)})
+		if fn != nil {
+			if err := fn(Line{Number: n, Event: ev, Raw: raw}); err != nil {
+				return err
+			}
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			bad = append(bad, BadLine{Line: len(lines) + len(bad) + 1, Err: fmt.Errorf("line longer than %d bytes", MaxSize)})
+			bad = append(bad, BadLine{Line: n, Err: fmt.Errorf("line longer than %d bytes", MaxSize)})
 		} else {
-			return nil, fmt.Errorf("reading %s: %w", name, err)
+			return fmt.Errorf("reading %s: %w", name, err)
 		}
 	}
 	if len(bad) > 0 {
-		return nil, &LineError{File: name, Lines: bad}
+		return &LineError{File: name, Lines: bad}
 	}
-	return lines, nil
+	return nil
 }

@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/followflow/followflow/engine"
@@ -17,9 +18,12 @@ import (
 type Input struct {
 	Workflows *workflow.Set
 	Data      *record.Dataset
-	// Events in the order they were pushed. An event without occurred_at
-	// takes the time of the event before it (or Now for the first).
-	Events []*event.Event
+	// Events in the order they were pushed, read one at a time (Events
+	// of a slice), so that a stream of any length takes the memory of the
+	// records it leaves, not of its events; an error ends the run. An
+	// event without occurred_at takes the time of the event before it (or
+	// Now for the first).
+	Events iter.Seq2[*event.Event, error]
 	// Now is when the final stale scan runs; zero means the last event's
 	// time.
 	Now time.Time
@@ -27,7 +31,9 @@ type Input struct {
 
 // Output is the result of a simulation.
 type Output struct {
-	// Traces has one entry per processed event, stale events included.
+	// Traces has one entry per processed event, stale events included,
+	// when Run was given no emit (which otherwise receives them, and they
+	// are not kept).
 	Traces []*trace.Event
 	// Before and After are the records before and after, sorted.
 	Before, After *record.Dataset
@@ -57,10 +63,10 @@ func Run(ctx context.Context, in Input, emit func(*trace.Event) error) (*Output,
 		if err != nil {
 			return err
 		}
-		out.Traces = append(out.Traces, res.Trace)
 		if emit != nil {
 			return emit(res.Trace)
 		}
+		out.Traces = append(out.Traces, res.Trace)
 		return nil
 	}
 	scan := func(at time.Time) error {
@@ -77,17 +83,23 @@ func Run(ctx context.Context, in Input, emit func(*trace.Event) error) (*Output,
 		return nil
 	}
 	last := in.Now
-	for i, ev := range in.Events {
+	first := true
+	var prev time.Time // the occurred_at of the event before
+	for ev, err := range in.Events {
+		if err != nil {
+			return nil, err
+		}
 		if ev.OccurredAt.IsZero() {
-			if i == 0 && in.Now.IsZero() {
+			if first && in.Now.IsZero() {
 				return nil, fmt.Errorf("event %q: occurred_at is missing and there is no earlier event or --now to take it from", ev.ID)
 			}
-			if i == 0 {
+			if first {
 				ev.OccurredAt = in.Now
 			} else {
-				ev.OccurredAt = in.Events[i-1].OccurredAt
+				ev.OccurredAt = prev
 			}
 		}
+		first, prev = false, ev.OccurredAt
 		if err := scan(ev.OccurredAt); err != nil {
 			return nil, err
 		}
@@ -109,4 +121,15 @@ func Run(ctx context.Context, in Input, emit func(*trace.Event) error) (*Output,
 		return nil, err
 	}
 	return out, nil
+}
+
+// Events returns the events of a slice, for Input.Events.
+func Events(evs []*event.Event) iter.Seq2[*event.Event, error] {
+	return func(yield func(*event.Event, error) bool) {
+		for _, ev := range evs {
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}
 }
