@@ -67,7 +67,7 @@ the working directory holds store and queue.`,
 			if err != nil {
 				return err
 			}
-			afterCommit, afterFetch, err := failpoint(e.getenv("FOLLOWFLOW_FAILPOINT"))
+			afterCommit, afterFetch, err := failpoint(e.getenv("FOLLOWFLOW_FAILPOINT"), log)
 			if err != nil {
 				return err
 			}
@@ -162,8 +162,10 @@ func (e *env) reloadOnHUP(ctx context.Context, eng *engine.Engine, paths []strin
 //     stop and resume a worker mid-stream;
 //   - delay-after-fetch:D sleeps D after every fetch that returned
 //     messages, before processing them, so that a test can stop a worker
-//     that holds a batch it has not committed yet.
-func failpoint(spec string) (afterCommit func(*event.Event), afterFetch func(), err error) {
+//     that holds a batch it has not committed yet; it logs "failpoint
+//     delay-after-fetch" (debug) as each sleep starts, for the test to
+//     stop the worker then.
+func failpoint(spec string, log zerolog.Logger) (afterCommit func(*event.Event), afterFetch func(), err error) {
 	if spec == "" {
 		return nil, nil, nil
 	}
@@ -187,7 +189,10 @@ func failpoint(spec string) (afterCommit func(*event.Event), afterFetch func(), 
 			break
 		}
 		if name == "delay-after-fetch" {
-			return nil, func() { time.Sleep(d) }, nil
+			return nil, func() {
+				log.Debug().Dur("sleep", d).Msg("failpoint delay-after-fetch")
+				time.Sleep(d)
+			}, nil
 		}
 		return func(*event.Event) { time.Sleep(d) }, nil, nil
 	}

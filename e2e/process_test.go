@@ -59,6 +59,20 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// Len returns the number of bytes written so far.
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
+// From returns what was written from byte i on.
+func (s *syncBuffer) From(i int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b.Bytes()[i:])
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -264,31 +278,38 @@ func TestFencingAfterStop(t *testing.T) {
 			b := open(t, o)
 			ids := seed(t, b, n, opps, 12)
 			wf := writeFile(t, "wf.yaml", tagWorkflows)
-			// A is to be stopped while it holds work it has not finished:
-			// on Redis, commits not yet acknowledged (A sleeps after each
-			// commit); on SQLite, which acknowledges in the commit's
-			// transaction, a batch fetched and not yet committed (A sleeps
-			// after each fetch).
-			fp := "delay-after-commit:4ms"
-			if k.name == "sqlite" {
-				fp = "delay-after-fetch:200ms"
-			}
-			a := startWorker(t, o, wf, fp)
+			// A is stopped while it holds a batch it fetched and has not
+			// committed: A sleeps after each fetch and logs when it starts
+			// to, and the test stops it then. Resumed, A commits that batch
+			// under the lease it lost: the commit must be refused.
+			a := startWorker(t, o, wf, "delay-after-fetch:500ms")
 			waitCount(t, b.Store, ids, 100, 30*time.Second)
+			waitLog(t, a, a.log.Len(), "failpoint delay-after-fetch", 30*time.Second)
 			stopOutsideWrite(t, a, o)
 			stoppedAt := processedCount(b.Store, ids)
 			// Past A's lease (1 s), B takes its partitions over.
 			w := startWorker(t, o, wf, "delay-after-commit:4ms")
 			waitCount(t, b.Store, ids, stoppedAt+200, 30*time.Second)
+			resumed := a.log.Len()
 			a.cmd.Process.Signal(syscall.SIGCONT)
+			waitLog(t, a, resumed, "lease lost", 30*time.Second)
 			waitProcessed(t, b.Store, "acme", ids, 90*time.Second, queueState(b))
 			a.stop(t)
 			w.stop(t)
 			checkFinal(t, b, n, opps, 12)
-			if log := a.log.String(); !strings.Contains(log, "lease lost") {
-				t.Errorf("worker A's late commits were not refused (no \"lease lost\" in its log)")
-			}
 		})
+	}
+}
+
+// waitLog waits until the worker's log, from byte from on, says what.
+func waitLog(t *testing.T, p *proc, from int, what string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.log.From(from), what) {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker %d did not log %q within %v", p.cmd.Process.Pid, what, timeout)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
