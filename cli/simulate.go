@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -59,14 +58,21 @@ once more at the end at --now (default: the last event's time).`,
 			for _, d := range diags {
 				fmt.Fprintln(e.stderr, d.String())
 			}
-			f, err := os.Open(eventsFile)
+			in, err := openEvents(eventsFile, c.InOrStdin())
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			events, err := readEvents(eventsFile, f)
-			if err != nil {
-				return err
+			defer in.Close()
+			events := func(yield func(*event.Event, error) bool) {
+				err := in.each(func(l event.Line) error {
+					if !yield(l.Event, nil) {
+						return errStopped
+					}
+					return nil
+				})
+				if err != nil && !errors.Is(err, errStopped) {
+					yield(nil, err)
+				}
 			}
 			emit := e.textTrace
 			if format == "json" {
@@ -91,7 +97,7 @@ once more at the end at --now (default: the last event's time).`,
 	fl := c.Flags()
 	fl.StringSliceVar(&workflows, "workflows", nil, "workflow files or directories (repeat or comma-separate)")
 	fl.StringVar(&dataFile, "data", "", "data file (YAML or JSON)")
-	fl.StringVar(&eventsFile, "events", "", "events file (JSON lines)")
+	fl.StringVar(&eventsFile, "events", "", "events file (JSON lines; - for standard input)")
 	fl.StringVar(&nowFlag, "now", "", "time of the final stale scan (RFC 3339; default: the last event's time)")
 	fl.StringVar(&format, "format", "text", "output: text for people, json for tools (one object per event)")
 	fl.StringVar(&stateFile, "state-out", "", "write the final records to this data file (YAML or JSON by extension)")
@@ -99,44 +105,6 @@ once more at the end at --now (default: the last event's time).`,
 		_ = c.MarkFlagRequired(name)
 	}
 	return c
-}
-
-// readEvents checks every line of the events file f before anything runs
-// (a bad line anywhere refuses the file), then returns its events. A file
-// that can be read again is, one event at a time, so that a stream of any
-// length fits in memory; a pipe is kept in memory.
-func readEvents(name string, f *os.File) (iter.Seq2[*event.Event, error], error) {
-	if _, err := f.Seek(0, io.SeekCurrent); err != nil {
-		lines, err := event.ReadLines(name, f, time.Time{})
-		if err != nil {
-			return nil, err
-		}
-		return func(yield func(*event.Event, error) bool) {
-			for _, l := range lines {
-				if !yield(l.Event, nil) {
-					return
-				}
-			}
-		}, nil
-	}
-	if err := event.EachLine(name, f, time.Time{}, nil); err != nil {
-		return nil, err
-	}
-	return func(yield func(*event.Event, error) bool) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			yield(nil, fmt.Errorf("reading %s again: %w", name, err))
-			return
-		}
-		err := event.EachLine(name, f, time.Time{}, func(l event.Line) error {
-			if !yield(l.Event, nil) {
-				return errStopped
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStopped) {
-			yield(nil, fmt.Errorf("%w (did %s change while it was read?)", err, name))
-		}
-	}, nil
 }
 
 // errStopped ends a reading of events whose consumer stopped early.

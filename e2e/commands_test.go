@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -134,5 +136,68 @@ func TestWorkerReloadsOnHUPAndServesMetrics(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the worker did not stop within 5 s of SIGTERM")
+	}
+}
+
+// TestPushReadsInChunks: a file of more events than one push carries is
+// pushed whole, also from a pipe (copied aside to be
+// read twice); a bad last line refuses it all.
+func TestPushReadsInChunks(t *testing.T) {
+	t.Parallel()
+	const n = 1201 // two pushes of 500 and one of 201
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"id":"e%d","type":"opportunity.activity","account_id":"acme","occurred_at":"2026-11-03T10:00:00Z","opportunity_id":"o%d","actor_id":"u_rep"}`+"\n", i, i%7)
+	}
+	good := b.String()
+	for _, tc := range []struct {
+		name, content string
+		pipe          bool
+		code          int
+		lag           int
+	}{
+		{"file", good, false, 0, n},
+		{"pipe", good, true, 0, n},
+		{"bad last line", good + "{}\n", false, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := kinds[0].options(t)
+			ctx := context.Background()
+			events := writeFile(t, "events.jsonl", tc.content)
+			if tc.pipe {
+				events = filepath.Join(t.TempDir(), "pipe")
+				if err := syscall.Mkfifo(events, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					f, err := os.OpenFile(events, os.O_WRONLY, 0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer f.Close()
+					io.WriteString(f, tc.content)
+				}()
+			}
+			out, errOut, code := ff(t, ctx, append([]string{"push", events}, flags(o)...)...)
+			if code != tc.code {
+				t.Fatalf("push = %d\n%s%s", code, out, errOut)
+			}
+			if tc.code == 0 && !strings.Contains(out, fmt.Sprintf("pushed %d event(s)", n)) {
+				t.Errorf("push said %q", out)
+			}
+			stats, err := open(t, o).Queue.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lag := 0
+			for _, s := range stats {
+				lag += int(s.Lag)
+			}
+			if lag != tc.lag {
+				t.Errorf("%d messages queued, want %d", lag, tc.lag)
+			}
+		})
 	}
 }
