@@ -23,7 +23,7 @@
 //	P:{A}:contacts               SET     ids of the account's contacts
 //	P:{A}:contact:<id>           HASH    v: version; d: the contact, JSON
 //	P:{A}:contact-opps:<cid>     SET     ids of the opportunities whose contact_id is cid
-//	P:{A}:stale                  ZSET    open, owned opportunity ids, scored by last_owner_activity_at in unix ms
+//	P:{A}:stale                  ZSET    open, owned opportunity ids, scored by last_owner_activity_at in unix ms, or earlier (lazy)
 //	P:{A}:ledger                 SET     ids of the processed events (Config.LedgerTTL 0)
 //	P:{A}:ledger:<event id>      STRING  with Config.LedgerTTL set: when the event was processed (RFC 3339), expiring after the TTL
 //	P:{A}:fences                 HASH    partition -> newest committed lease epoch
@@ -34,8 +34,13 @@
 // checks a version without decoding anything; an opportunity also keeps its
 // contact id and stale score beside it, so that a commit moves it between
 // contact-opps sets without decoding the old JSON, and writes the stale
-// index only when the score changed. A history entry's Seq is not stored:
-// it is the entry's position in its list, from 1.
+// index only when the score changed. The stale index is lazy: a score that
+// moves later, as every owner's activity moves it, is left where it was
+// (field s keeps the score in the index); StaleCandidates finds such a
+// record early, leaves it out and moves its score then. An index that says
+// "stale sooner" than the record misses nothing, and the commonest write
+// of the index, a ZADD per activity, is gone. A history entry's Seq is not
+// stored: it is the entry's position in its list, from 1.
 //
 // The ledger is one set per account (one member per event, no key of its
 // own) unless entries must expire, which set members cannot on Redis 7.0:

@@ -269,3 +269,60 @@ func BenchmarkCommitParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestStaleIndexIsLazy: an owner's activity leaves the opportunity's stale
+// score where it was (no ZADD); StaleCandidates leaves it out, moves its
+// score, and still returns the first candidates in order when it had taken
+// the place of one behind it (limit 1: acme/f, found early, hides acme/t,
+// which comes before globex/u).
+func TestStaleIndexIsLazy(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := redistest.Shared(t)
+	s := newStore(t, client, prefix)
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return base.Add(time.Duration(h) * time.Hour) }
+	put := func(account, id string, version int64, activity time.Time) {
+		t.Helper()
+		cs := &store.Changeset{AccountID: account, Opportunities: []record.Opportunity{{
+			ID: id, AccountID: account, Status: record.StatusOpen, OwnerID: "u", CreatedAt: base,
+			LastOwnerActivityAt: activity, Version: version,
+		}}}
+		if err := s.Commit(ctx, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	score := func(account, id string) float64 {
+		t.Helper()
+		var key string
+		for _, k := range client.Keys(ctx, prefix+"*"+account+"*:stale").Val() {
+			key = k
+		}
+		v, err := client.ZScore(ctx, key, id).Result()
+		if err != nil {
+			t.Fatalf("ZSCORE %s %s: %v", key, id, err)
+		}
+		return v
+	}
+	put("acme", "f", 0, at(1))
+	put("acme", "t", 0, at(2))
+	put("globex", "u", 0, at(3))
+	put("acme", "f", 1, at(100)) // the owner was active: f moves later
+	if got, want := score("acme", "f"), float64(at(1).UnixMilli()); got != want {
+		t.Errorf("after an activity the stale score of acme/f is %v, want %v (left where it was)", got, want)
+	}
+	got, err := s.StaleCandidates(ctx, at(10), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "t" {
+		t.Errorf("StaleCandidates(limit 1) = %v, want acme/t", got)
+	}
+	if got, want := score("acme", "f"), float64(at(100).UnixMilli()); got != want {
+		t.Errorf("after the scan the stale score of acme/f is %v, want %v", got, want)
+	}
+	// An activity backward, which is rare, moves the score at once.
+	put("acme", "f", 2, at(0))
+	if got, want := score("acme", "f"), float64(at(0).UnixMilli()); got != want {
+		t.Errorf("after an activity backward the stale score of acme/f is %v, want %v", got, want)
+	}
+}

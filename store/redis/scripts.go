@@ -16,8 +16,18 @@ const (
 // score is its stale-index score, or "" when it is not a stale candidate;
 // olds is the stored score (field s), or false when unknown, in which case
 // the stale index is written whatever it holds.
+//
+// The stale index is lazy: a score that moves later (an owner's activity,
+// the most common change) stays where it was, since an index that says
+// "stale sooner" than the record loses nothing: StaleCandidates reads the
+// record, leaves it out, and moves its score then. Field s holds the score
+// in the index. A score that moves earlier, appears or goes is written.
 const luaPutOpp = `
 local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, olds, json)
+  local keep = olds and olds ~= '' and score ~= '' and tonumber(olds) <= tonumber(score)
+  if keep then
+    score = olds
+  end
   redis.call('HSET', key, 'v', newv, 'c', contact, 's', score, 'd', json)
   if oldc == false then
     redis.call('SADD', ids, id)
@@ -39,6 +49,21 @@ local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, ol
   end
 end
 `
+
+// rescoreScript moves an opportunity's score in the stale index to the
+// one its record has, unless the record changed since it was read (its
+// version is no longer ARGV[2]). It returns 1 when it moved it.
+//
+// KEYS: 1 the opportunity, 2 the stale index. ARGV: 1 id, 2 version read,
+// 3 score.
+var rescoreScript = goredis.NewScript(`
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 's', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`)
 
 // commitScript applies changesets, each all or nothing, in order, each
 // seeing the ones before it: it checks everything of a changeset before it

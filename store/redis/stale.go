@@ -27,10 +27,63 @@ import (
 // sorted by exact last_owner_activity_at. A record that changed between the
 // index read and the record read is checked again and left out when it is
 // no longer a candidate.
+//
+// The index is lazy (see luaPutOpp): a record whose owner was active since
+// its score was written is found early. Such a record is left out and its
+// score moved to its activity (rescoreScript); then, with a limit, the
+// indexes are read again, since it may have taken the place of a candidate
+// behind it.
 func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int) ([]record.Opportunity, error) {
+	for pass := 1; ; pass++ {
+		out, late, err := s.staleOnce(ctx, cutoff, limit)
+		if err != nil || len(late) == 0 {
+			return out, err
+		}
+		if err := s.rescore(ctx, late); err != nil {
+			return nil, err
+		}
+		if limit <= 0 || pass == maxStalePasses {
+			return out, nil
+		}
+	}
+}
+
+// maxStalePasses bounds the reads of one StaleCandidates: a pass moves the
+// scores of the records it found early, so without writes meanwhile the
+// second pass finds none.
+const maxStalePasses = 8
+
+// rescore moves the stale scores of opps to their records' activity.
+func (s *Store) rescore(ctx context.Context, opps []record.Opportunity) error {
+	for start := 0; start < len(opps); start += pipelineBatch {
+		pipe := s.client.Pipeline()
+		for _, o := range opps[start:min(start+pipelineBatch, len(opps))] {
+			k := s.keys(o.AccountID)
+			rescoreScript.EvalSha(ctx, pipe, []string{k.opp(o.ID), k.stale()}, o.ID, o.Version, staleScore(&o))
+		}
+		_, err := pipe.Exec(ctx)
+		if isNoScript(err) {
+			// A server that lost its scripts: run them with EVAL.
+			pipe = s.client.Pipeline()
+			for _, o := range opps[start:min(start+pipelineBatch, len(opps))] {
+				k := s.keys(o.AccountID)
+				rescoreScript.Eval(ctx, pipe, []string{k.opp(o.ID), k.stale()}, o.ID, o.Version, staleScore(&o))
+			}
+			_, err = pipe.Exec(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("redis store: moving stale scores: %w", err)
+		}
+	}
+	return nil
+}
+
+// staleOnce is one pass of StaleCandidates: the candidates, and late, the
+// records the index held up to cutoff whose owner was active after it.
+func (s *Store) staleOnce(ctx context.Context, cutoff time.Time, limit int) (out, late []record.Opportunity, err error) {
 	accounts, err := s.client.SMembers(ctx, s.accountsKey()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("redis store: reading accounts: %w", err)
+		return nil, nil, fmt.Errorf("redis store: reading accounts: %w", err)
 	}
 	maxScore := strconv.FormatInt(cutoff.UnixMilli(), 10)
 
@@ -40,7 +93,7 @@ func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int
 	}
 	cands, err := s.staleRange(ctx, queries)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if limit > 0 {
 		// An account whose range was cut at limit may hold more members
@@ -58,7 +111,7 @@ func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int
 		if len(ties) > 0 {
 			more, err := s.staleRange(ctx, ties)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for j, i := range at {
 				cands[i] = appendNew(cands[i], more[j])
@@ -82,9 +135,17 @@ func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int
 		all = all[:n]
 	}
 
-	out, err := s.readOpps(ctx, all)
+	out, err = s.readOpps(ctx, all)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, o := range out {
+		// Late: a score that moves past the cutoff. (One after the
+		// cutoff within its millisecond keeps its score, and is left out
+		// below each time.)
+		if o.IsStaleCandidate() && o.LastOwnerActivityAt.UnixMilli() > cutoff.UnixMilli() {
+			late = append(late, o)
+		}
 	}
 	out = slices.DeleteFunc(out, func(o record.Opportunity) bool {
 		return !o.IsStaleCandidate() || o.LastOwnerActivityAt.After(cutoff)
@@ -101,7 +162,7 @@ func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return out, late, nil
 }
 
 // staleCand is a member of an account's stale index.

@@ -158,6 +158,13 @@ func testStaleFollowsCommits(t *testing.T, s store.Store) {
 	}
 	wantStale(t, s, st(1), 2, "acme/s_free", "acme/s_new")
 	wantStale(t, s, st(2).Add(-time.Second), 0, "acme/s_free", "acme/s_new", "acme/s_e")
+	// The first two, their owners active past the cutoff, hide nothing
+	// behind them (an index may keep their old place until a scan finds
+	// them: store/redis does).
+	edit(acme, "s_free", func(o *record.Opportunity) { o.LastOwnerActivityAt = st(20) })()
+	edit(acme, "s_new", func(o *record.Opportunity) { o.LastOwnerActivityAt = st(20) })()
+	wantStale(t, s, end, 1, "acme/s_e")
+	wantStale(t, s, end, 2, "acme/s_e", "acme/s_c")
 }
 
 func testStaleFollowsLoad(t *testing.T, s store.Store) {
