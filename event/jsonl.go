@@ -37,34 +37,19 @@ type Line struct {
 	// Number is the 1-based line number.
 	Number int
 	Event  *Event
-	// Raw is the line as read, without the newline.
+	// Raw is the line as read, without the newline and surrounding
+	// space; EachLine reuses its memory for the next line.
 	Raw []byte
 }
 
-// ReadLines decodes a JSONL input: one event per line, blank lines
-// skipped. It returns every bad line in a *LineError, and then no events, so
-// that a caller can refuse the whole input. pushedAt fills a missing
-// occurred_at (pass the zero time to keep it zero).
-func ReadLines(name string, r io.Reader, pushedAt time.Time) ([]Line, error) {
-	var lines []Line
-	err := EachLine(name, r, pushedAt, func(l Line) error {
-		l.Raw = bytes.Clone(l.Raw)
-		lines = append(lines, l)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return lines, nil
-}
-
-// EachLine decodes a JSONL input as ReadLines does, but hands each good
-// line to fn as it is read instead of keeping them, so that an input of any
+// EachLine decodes a JSONL input: one event per line, blank lines skipped.
+// It hands each good line to fn as it is read, so that an input of any
 // length takes the memory of one line; Line.Raw is valid only until fn
 // returns. fn may be nil (a check of the input). An error of fn stops the
 // reading and is returned as it is; otherwise, after the last line, every
 // bad line is returned in a *LineError. To refuse a whole input before
-// acting on any line, call EachLine twice: first with a nil fn.
+// acting on any line, call EachLine twice: first with a nil fn. pushedAt
+// fills a missing occurred_at (pass the zero time to keep it zero).
 func EachLine(name string, r io.Reader, pushedAt time.Time, fn func(Line) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxSize+1)
