@@ -262,55 +262,16 @@ end
 return {n, entries, tip}
 `)
 
-// routeScript appends inbox entries to a partition stream, in order,
+// luaRoute defines route(stream, routedKey, a, count): it appends count
+// inbox entries, ARGV[a] on (triples of inbox id, event JSON and
+// enqueued_at, "" for none, in inbox order), to a partition stream,
 // skipping those already routed (an id not above the partition's routed
-// id), so that routing again after a crash adds nothing twice. It returns
-// how many it appended. The ids come in increasing order, so that once one
-// is above the routed id, so are the rest, without comparing them.
-//
-// KEYS: 1 stream, 2 routed. ARGV: triples of inbox id, event JSON and
-// enqueued_at ("" for none), in inbox order.
-var routeScript = goredis.NewScript(luaIDLess + `
-local routed = redis.call('GET', KEYS[2])
-local n = 0
-local above = not routed
-for i = 1, #ARGV, 3 do
-  local id = ARGV[i]
-  above = above or id_less(routed, id)
-  if above then
-    if ARGV[i + 2] == '' then
-      redis.call('XADD', KEYS[1], '*', 'event', ARGV[i + 1], 'inbox_id', id)
-    else
-      redis.call('XADD', KEYS[1], '*', 'event', ARGV[i + 1], 'inbox_id', id, 'enqueued_at', ARGV[i + 2])
-    end
-    routed = id
-    n = n + 1
-  end
-end
-if n > 0 then
-  redis.call('SET', KEYS[2], routed)
-end
-return n
-`)
-
-// routeAllScript does what routeScript does for several partitions, then
-// what routerAdvanceScript does, then trims the inbox behind the cursor:
-// the router's whole step in one round trip. Its keys lie in several hash
-// slots, so it runs only on a single server (not a Redis Cluster). It
-// returns 1, or 0 when the owner lost the router lease (the entries are
-// routed all the same: routing is idempotent).
-//
-// KEYS: 1 router lease, 2 cursor, 3 inbox, then for each partition its
-// stream and its routed key. ARGV: 1 owner token, 2 new cursor, 3 TTL in
-// ms, 4 the inbox's new first id (trim before it), then for each
-// partition, in the order of KEYS, the number of entries and their
-// triples as routeScript takes them.
-var routeAllScript = goredis.NewScript(luaIDLess + luaAdvance + `
-local a = 5
-for k = 4, #KEYS, 2 do
-  local stream, routedKey = KEYS[k], KEYS[k + 1]
-  local count = tonumber(ARGV[a])
-  a = a + 1
+// id), so that routing again after a crash adds nothing twice, and
+// returns how many it appended. The ids come in increasing order, so that
+// once one is above the routed id, so are the rest, without comparing
+// them. It needs luaIDLess.
+const luaRoute = `
+local function route(stream, routedKey, a, count)
   local routed = redis.call('GET', routedKey)
   local above = not routed
   local n = 0
@@ -330,7 +291,36 @@ for k = 4, #KEYS, 2 do
   if n > 0 then
     redis.call('SET', routedKey, routed)
   end
-  a = a + 3 * count
+  return n
+end
+`
+
+// routeScript routes inbox entries to one partition stream (luaRoute) and
+// returns how many it appended.
+//
+// KEYS: 1 stream, 2 routed. ARGV: the entries' triples, in inbox order.
+var routeScript = goredis.NewScript(luaIDLess + luaRoute + `
+return route(KEYS[1], KEYS[2], 1, #ARGV / 3)
+`)
+
+// routeAllScript does what routeScript does for several partitions, then
+// what routerAdvanceScript does, then trims the inbox behind the cursor:
+// the router's whole step in one round trip. Its keys lie in several hash
+// slots, so it runs only on a single server (not a Redis Cluster). It
+// returns 1, or 0 when the owner lost the router lease (the entries are
+// routed all the same: routing is idempotent).
+//
+// KEYS: 1 router lease, 2 cursor, 3 inbox, then for each partition its
+// stream and its routed key. ARGV: 1 owner token, 2 new cursor, 3 TTL in
+// ms, 4 the inbox's new first id (trim before it), then for each
+// partition, in the order of KEYS, the number of entries and their
+// triples as routeScript takes them.
+var routeAllScript = goredis.NewScript(luaIDLess + luaAdvance + luaRoute + `
+local a = 5
+for k = 4, #KEYS, 2 do
+  local count = tonumber(ARGV[a])
+  route(KEYS[k], KEYS[k + 1], a + 1, count)
+  a = a + 1 + 3 * count
 end
 redis.call('XTRIM', KEYS[3], 'MINID', ARGV[4])
 return advance(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
