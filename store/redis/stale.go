@@ -53,23 +53,25 @@ func (s *Store) StaleCandidates(ctx context.Context, cutoff time.Time, limit int
 // second pass finds none.
 const maxStalePasses = 8
 
-// rescore moves the stale scores of opps to their records' activity.
+// rescore moves the stale scores of opps to their records' activity, in
+// pipelines: EVALSHA, then EVAL again when the server lost its scripts.
 func (s *Store) rescore(ctx context.Context, opps []record.Opportunity) error {
 	for start := 0; start < len(opps); start += pipelineBatch {
-		pipe := s.client.Pipeline()
-		for _, o := range opps[start:min(start+pipelineBatch, len(opps))] {
-			k := s.keys(o.AccountID)
-			rescoreScript.EvalSha(ctx, pipe, []string{k.opp(o.ID), k.stale()}, o.ID, o.Version, staleScore(&o))
-		}
-		_, err := pipe.Exec(ctx)
-		if isNoScript(err) {
-			// A server that lost its scripts: run them with EVAL.
-			pipe = s.client.Pipeline()
+		var err error
+		for attempt := 0; attempt < 2; attempt++ {
+			pipe := s.client.Pipeline()
 			for _, o := range opps[start:min(start+pipelineBatch, len(opps))] {
 				k := s.keys(o.AccountID)
-				rescoreScript.Eval(ctx, pipe, []string{k.opp(o.ID), k.stale()}, o.ID, o.Version, staleScore(&o))
+				keys := []string{k.opp(o.ID), k.stale()}
+				if attempt == 0 {
+					rescoreScript.EvalSha(ctx, pipe, keys, o.ID, o.Version, staleScore(&o))
+				} else {
+					rescoreScript.Eval(ctx, pipe, keys, o.ID, o.Version, staleScore(&o))
+				}
 			}
-			_, err = pipe.Exec(ctx)
+			if _, err = pipe.Exec(ctx); !isNoScript(err) {
+				break
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("redis store: moving stale scores: %w", err)
