@@ -266,9 +266,8 @@ func queueLag(t *testing.T, b *backend.Backend) int {
 }
 
 // TestFencingAfterStop: a worker stopped with SIGSTOP past its lease loses
-// its partitions to another worker; once resumed, its late commits (or
-// acknowledgements) are refused; no event is applied twice and per-record
-// order holds.
+// its partitions to another worker; once resumed, its late commit is
+// refused; no event is applied twice and per-record order holds.
 func TestFencingAfterStop(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
