@@ -3,12 +3,13 @@ GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 60s
 BENCHTIME ?= 1s
+RUNS      ?= 5
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build the followflow binary into ./followflow
@@ -30,6 +31,16 @@ golden: ## rewrite golden files from current output (review the diff!)
 .PHONY: bench
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: bench-engine
+bench-engine: ## BenchmarkEngine RUNS times (default 5), each run with its 10,000/10 workflows ratio
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) test -c -o "$$dir/engine.test" ./engine && \
+	for i in $$(seq $(RUNS)); do \
+	  out=$$("$$dir/engine.test" -test.run '^$$' -test.bench '^BenchmarkEngine$$' -test.benchtime 500000x -test.benchmem) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | awk -v run=$$i '/^BenchmarkEngine/ { print; split($$1, n, "="); ns[n[2] + 0] = $$3 } \
+	    END { if (ns[10] > 0 && ns[10000] > 0) printf "run %d: 10,000 / 10 workflows = %.2fx\n", run, ns[10000] / ns[10] }'; \
+	done
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 60s)
