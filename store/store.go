@@ -47,7 +47,8 @@ type Reader interface {
 	// Contact returns the contact with its Version, or ErrNotFound.
 	Contact(ctx context.Context, accountID, id string) (record.Contact, error)
 	// OpportunitiesByContact returns the opportunities of the account whose
-	// contact_id is contactID, in order of id.
+	// contact_id is contactID, in order of id; none for "", which names no
+	// contact.
 	OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]record.Opportunity, error)
 	// Processed reports whether the event id is in the processed-event
 	// ledger of the account.

@@ -22,7 +22,7 @@
 //	P:{A}:opp:<id>               HASH    v: version; c: contact id; s: stale score ("" when none); d: the opportunity, JSON
 //	P:{A}:contacts               SET     ids of the account's contacts
 //	P:{A}:contact:<id>           HASH    v: version; d: the contact, JSON
-//	P:{A}:contact-opps:<cid>     SET     ids of the opportunities whose contact_id is cid
+//	P:{A}:contact-opps:<cid>     SET     ids of the opportunities whose contact_id is cid (not ""; versions before kept those without one under P:{A}:contact-opps:, now unused)
 //	P:{A}:stale                  ZSET    open, owned opportunity ids, scored by last_owner_activity_at in unix ms, or earlier (lazy)
 //	P:{A}:ledger                 SET     ids of the processed events (Config.LedgerTTL 0)
 //	P:{A}:ledger:<event id>      STRING  with Config.LedgerTTL set: when the event was processed (RFC 3339), expiring after the TTL

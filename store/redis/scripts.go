@@ -15,7 +15,8 @@ const (
 // oldc is the stored contact id, or false when the opportunity is new;
 // score is its stale-index score, or "" when it is not a stale candidate;
 // olds is the stored score (field s), or false when unknown, in which case
-// the stale index is written whatever it holds.
+// the stale index is written whatever it holds. An opportunity without a
+// contact ("") is in no contact-opps set.
 //
 // The stale index is lazy: a score that moves later (an owner's activity,
 // the most common change) stays where it was, since an index that says
@@ -33,10 +34,12 @@ local function put_opp(base, key, stale, ids, id, newv, oldc, contact, score, ol
     redis.call('SADD', ids, id)
   end
   if oldc ~= contact then
-    if oldc then
+    if oldc and oldc ~= '' then
       redis.call('SREM', base .. 'contact-opps:' .. oldc, id)
     end
-    redis.call('SADD', base .. 'contact-opps:' .. contact, id)
+    if contact ~= '' then
+      redis.call('SADD', base .. 'contact-opps:' .. contact, id)
+    end
   end
   if olds ~= score then
     if score == '' then

@@ -176,8 +176,8 @@ func (s *Store) Contact(ctx context.Context, accountID, id string) (record.Conta
 // OpportunitiesByContact implements store.Reader with one script call over
 // the account's contact index.
 func (s *Store) OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]record.Opportunity, error) {
-	if accountID == "" {
-		return nil, nil
+	if accountID == "" || contactID == "" {
+		return nil, nil // "" names no contact: such opportunities are in no contact-opps set
 	}
 	k := s.keys(accountID)
 	vals, err := oppsByContactScript.Run(ctx, s.client, []string{k.contactOpps(contactID)}, k.opp("")).Slice()

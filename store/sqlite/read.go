@@ -184,6 +184,9 @@ func (s *Store) Contact(ctx context.Context, accountID, id string) (record.Conta
 
 // OpportunitiesByContact implements store.Reader.
 func (s *Store) OpportunitiesByContact(ctx context.Context, accountID, contactID string) ([]record.Opportunity, error) {
+	if contactID == "" {
+		return nil, nil // names no contact
+	}
 	ctx, err := short(ctx)
 	if err != nil {
 		return nil, err

@@ -226,6 +226,15 @@ func testOpportunitiesByContactFollowsCommits(t *testing.T, s store.Store) {
 	wantByContact(t, s, acme, "c_1", "opp_0", "opp_1", "opp_2")
 	wantByContact(t, s, acme, "c_2", "opp_10", "opp_3")
 	wantByContact(t, s, globex, "c_1", "opp_1")
+
+	// A contact id of "" names no contact: an opportunity without one, new
+	// or unlinked, is no contact's.
+	o = getOpp(t, s, acme, "opp_2")
+	o.ContactID = ""
+	update(t, s, o, "e3")
+	commit(t, s, &store.Changeset{AccountID: acme, Opportunities: []record.Opportunity{newOpportunity(acme, "opp_20", "u_rep", "")}})
+	wantByContact(t, s, acme, "c_1", "opp_0", "opp_1")
+	wantByContact(t, s, acme, "")
 }
 
 func testProcessedOnEmptyStore(t *testing.T, s store.Store) {
