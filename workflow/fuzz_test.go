@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("a: &a [*a]\n"))
+	f.Add([]byte("id: w\naccount_id: a\nname: &n x\ntrigger: *n\nsteps: [{add_followers: {users: [u]}}]\n"))
 	f.Add([]byte("id: x\naccount_id: a\ntrigger: {type: opportunity.stale, days: -1}\nsteps: [{if: 'true', then: [{if: 'false', then: []}]}]\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		wfs, diags := workflow.Parse("fuzz.yaml", src)
@@ -29,13 +30,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("diagnostic without file or message: %+v", d)
 			}
 		}
-		if diags.HasErrors() && len(wfs) > 0 {
-			// Partial sets are allowed (other documents compiled), but each
-			// workflow returned must be complete.
-			for _, w := range wfs {
-				if w.ID == "" || w.AccountID == "" || w.Trigger == nil {
-					t.Fatalf("incomplete workflow returned: %+v", w)
-				}
+		// Partial sets are allowed (other documents compiled), but each
+		// workflow returned must be complete.
+		for _, w := range wfs {
+			if w.ID == "" || w.AccountID == "" || w.Trigger == nil || len(w.Steps) == 0 {
+				t.Fatalf("incomplete workflow returned: %+v", w)
 			}
 		}
 		_ = workflow.NewSet(wfs)

@@ -149,9 +149,7 @@ func Parse(file string, src []byte) ([]*Workflow, diag.List) {
 		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
 			continue // an empty document, e.g. after a trailing ---
 		}
-		root := doc.Content[0]
-		d.RejectAliases(root)
-		if w := decodeWorkflow(d, root); w != nil {
+		if w := decodeWorkflow(d, doc.Content[0]); w != nil {
 			wfs = append(wfs, w)
 		}
 	}
@@ -160,8 +158,12 @@ func Parse(file string, src []byte) ([]*Workflow, diag.List) {
 
 var topKeys = []string{"id", "name", "description", "account_id", "enabled", "trigger", "steps"}
 
+// decodeWorkflow returns the workflow of one document, or nil when the
+// document has errors (every one reported, aliases included: a field that
+// is an alias decodes to nothing, reported only by RejectAliases).
 func decodeWorkflow(d *actions.Decoder, root *yaml.Node) *Workflow {
 	before := len(*d.Diags)
+	d.RejectAliases(root)
 	w := &Workflow{Enabled: true, Pos: d.Pos(root)}
 	fields := d.Fields(root, "", topKeys...)
 	if root.Kind != yaml.MappingNode {

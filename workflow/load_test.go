@@ -47,3 +47,37 @@ func TestSyntaxErrorHasALine(t *testing.T) {
 		t.Errorf("diagnostics = %v", diags)
 	}
 }
+
+// TestAliasesNeverYieldAWorkflow: an alias where a field's value belongs
+// decodes to nothing; the workflow must still be refused with the alias
+// reported (it was kept without a trigger, and NewSet crashed).
+func TestAliasesNeverYieldAWorkflow(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ src, want string }{
+		"trigger": {
+			"id: w\naccount_id: a\nname: &n x\ntrigger: *n\nsteps: [{add_followers: {users: [u]}}]\n",
+			"w.yaml:4:10: error: YAML aliases (*n) are not allowed in workflows",
+		},
+		"steps": {
+			"id: w\naccount_id: a\nname: &s x\ntrigger: {type: opportunity.created}\nsteps: *s\n",
+			"w.yaml:5:8: error: YAML aliases (*s) are not allowed in workflows",
+		},
+		"anchor in an earlier document": {
+			"id: v\naccount_id: a\ntrigger: &t {type: opportunity.created}\nsteps: [{add_followers: {users: [u]}}]\n---\nid: w\naccount_id: a\ntrigger: *t\nsteps: [{add_followers: {users: [u]}}]\n",
+			"w.yaml:8:10: error: YAML aliases (*t) are not allowed in workflows",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wfs, diags := workflow.Parse("w.yaml", []byte(tc.src))
+			for _, w := range wfs {
+				if w.ID == "w" {
+					t.Errorf("workflow w returned: %+v", w)
+				}
+			}
+			if err := diags.Err(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("diagnostics = %v, want %q", err, tc.want)
+			}
+			_ = workflow.NewSet(wfs)
+		})
+	}
+}
