@@ -31,13 +31,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	markRunErrors(root)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	var ran ranError
+	if !errors.As(err, &ran) {
+		// cobra refused the command line before running anything: an
+		// unknown command, a missing required flag, the wrong number of
+		// arguments.
+		fmt.Fprintf(stderr, "followflow: %v\nrun '%s --help' for usage\n", err, cmd.CommandPath())
+		return 2
 	}
 	fmt.Fprintf(stderr, "followflow: %v\n", err)
 	if isUsage(err) {
@@ -51,6 +60,28 @@ type usageError struct{ error }
 func isUsage(err error) bool {
 	var u usageError
 	return errors.As(err, &u)
+}
+
+// ranError marks an error a command returned once it ran, as opposed to
+// one cobra returned about the command line before running it.
+type ranError struct{ error }
+
+func (e ranError) Unwrap() error { return e.error }
+
+// markRunErrors wraps the RunE of c and every command under it so that
+// their errors are ranErrors.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if err := run(c, args); err != nil {
+				return ranError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
 }
 
 func (e *env) root() *cobra.Command {

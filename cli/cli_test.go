@@ -180,3 +180,27 @@ not json
 		}
 	}
 }
+
+// TestCommandLineMistakesExitTwo: SPEC §6 and the README: 2 when the
+// command line itself is wrong, whoever notices it (cobra or a command).
+func TestCommandLineMistakesExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"nosuch"},
+		{"validate"},
+		{"validate", "--bogus", "x.yaml"},
+		{"simulate", "--workflows", "w", "--data", "d"},
+		{"simulate", "--workflows", "w", "--data", "d", "--events", "e", "extra"},
+		{"simulate", "--workflows", "w", "--data", "d", "--events", "e", "--format", "xml"},
+		{"followers", "add", "--opportunity", "o", "--user", "u"},
+		{"history", "--opportunity", "o", "--contact", "c"},
+	} {
+		_, stderr, code := run(t, args...)
+		if code != 2 || !strings.Contains(stderr, "followflow: ") {
+			t.Errorf("followflow %s: exit %d, stderr %q; want exit 2 and a message", strings.Join(args, " "), code, stderr)
+		}
+	}
+	// A failure once the command line is right is 1.
+	if _, _, code := run(t, "simulate", "--workflows", "../examples/workflows", "--data", "../examples/data.yaml", "--events", "testdata/no-such-file.jsonl"); code != 1 {
+		t.Errorf("simulate with a missing events file: exit %d, want 1", code)
+	}
+}
