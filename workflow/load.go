@@ -307,6 +307,10 @@ func checkContext(d *actions.Decoder, t *triggers.Trigger, steps []actions.Step)
 	walkContext(d, steps, spec.Subject == record.KindOpportunity)
 }
 
+// walkContext warns about each step of steps that needs an opportunity
+// but can never have one: has says whether one may be in context before
+// the steps. It returns whether one may be after them: a step after a
+// branching step may have one when any branch may provide it.
 func walkContext(d *actions.Decoder, steps []actions.Step, has bool) bool {
 	for _, s := range steps {
 		if p, ok := s.(actions.OpportunityProvider); ok && p.ProvidesOpportunity() {
@@ -316,9 +320,11 @@ func walkContext(d *actions.Decoder, steps []actions.Step, has bool) bool {
 			d.Diags.Warnf(s.Pos(), "", "%s has no opportunity in context (the trigger gives none and no find_opportunity step comes before it): it will always be skipped_no_opportunity", s.Kind())
 		}
 		if b, ok := s.(actions.Branching); ok {
+			after := has
 			for _, branch := range b.Branches() {
-				walkContext(d, branch, has)
+				after = walkContext(d, branch, has) || after
 			}
+			has = after
 		}
 	}
 	return has

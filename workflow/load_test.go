@@ -81,3 +81,36 @@ func TestAliasesNeverYieldAWorkflow(t *testing.T) {
 		})
 	}
 }
+
+// TestContextWarningFollowsBranches: a find_opportunity inside an if gives
+// the steps after the if an opportunity on that path, so they are not
+// "always skipped"; with no provider on any path they are.
+func TestContextWarningFollowsBranches(t *testing.T) {
+	t.Parallel()
+	head := "id: w\naccount_id: a\ntrigger: {type: contact.tag_applied, tag: VIP}\nsteps:\n"
+	for name, tc := range map[string]struct {
+		steps string
+		warns int
+	}{
+		"both branches find":          {"  - if: contact.name != ''\n    then: [{find_opportunity: {select: newest}}]\n    else: [{find_opportunity: {select: oldest}}]\n  - add_followers: {users: [u]}\n", 0},
+		"one branch finds":            {"  - if: contact.name != ''\n    then: [{find_opportunity: {select: newest}}]\n  - add_followers: {users: [u]}\n", 0},
+		"no branch finds":             {"  - if: contact.name != ''\n    then: [{condition: 'true'}]\n    else: [{condition: 'true'}]\n  - add_followers: {users: [u]}\n", 1},
+		"inside a branch, after none": {"  - if: contact.name != ''\n    then: [{add_followers: {users: [u]}}]\n", 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, diags := workflow.Parse("w.yaml", []byte(head+tc.steps))
+			if diags.HasErrors() {
+				t.Fatal(diags.Err())
+			}
+			n := 0
+			for _, d := range diags {
+				if strings.Contains(d.Message, "always be skipped_no_opportunity") {
+					n++
+				}
+			}
+			if n != tc.warns {
+				t.Errorf("%d context warnings, want %d: %v", n, tc.warns, diags)
+			}
+		})
+	}
+}
