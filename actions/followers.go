@@ -108,12 +108,22 @@ func (d *Decoder) userList(n *yaml.Node, path string) ([]UserRef, bool) {
 			ok = false
 			continue
 		}
-		if slices.ContainsFunc(refs, func(r UserRef) bool { return strings.EqualFold(r.Ref, s) }) {
+		if slices.ContainsFunc(refs, func(r UserRef) bool { return sameRef(r.Ref, s) }) {
 			d.Warnf(item, p, "%q is listed twice", s)
 		}
 		refs = append(refs, UserRef{Ref: s, Pos: d.Pos(item), Path: p, memo: &userMemo{}})
 	}
 	return refs, ok
+}
+
+// sameRef reports whether two references name the same user for certain:
+// the same id, or the same email in any case. Ids are exact: U_MGR and
+// u_mgr are two ids.
+func sameRef(a, b string) bool {
+	if strings.Contains(a, "@") && strings.Contains(b, "@") {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
 }
 
 // Kind implements Step.

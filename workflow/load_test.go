@@ -114,3 +114,20 @@ func TestContextWarningFollowsBranches(t *testing.T) {
 		})
 	}
 }
+
+// TestListedTwiceFoldsEmailsOnly: ids are exact (U_MGR and u_mgr are two
+// users), emails are not (README).
+func TestListedTwiceFoldsEmailsOnly(t *testing.T) {
+	t.Parallel()
+	src := "id: w\naccount_id: a\ntrigger: {type: opportunity.created}\nsteps:\n  - add_followers: {users: [U_MGR, u_mgr, Rae@Acme.Test, rae@acme.test]}\n"
+	_, diags := workflow.Parse("w.yaml", []byte(src))
+	var twice []string
+	for _, d := range diags {
+		if strings.Contains(d.Message, "listed twice") {
+			twice = append(twice, d.Message)
+		}
+	}
+	if len(twice) != 1 || !strings.Contains(twice[0], `"rae@acme.test" is listed twice`) {
+		t.Errorf("listed-twice warnings = %q, want one, for rae@acme.test", twice)
+	}
+}
