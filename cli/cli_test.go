@@ -3,9 +3,12 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,5 +205,47 @@ func TestCommandLineMistakesExitTwo(t *testing.T) {
 	// A failure once the command line is right is 1.
 	if _, _, code := run(t, "simulate", "--workflows", "../examples/workflows", "--data", "../examples/data.yaml", "--events", "testdata/no-such-file.jsonl"); code != 1 {
 		t.Errorf("simulate with a missing events file: exit %d, want 1", code)
+	}
+}
+
+// TestLoadRecordsFollowerChanges: SPEC §1 rule 6 holds on import too:
+// load writes to history the followers it adds and removes, and nothing
+// when it changes none.
+func TestLoadRecordsFollowerChanges(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	data, err := os.ReadFile("../examples/data.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(dir, "changed.yaml")
+	if err := os.WriteFile(changed, bytes.Replace(data, []byte("followers: [u_sae]"), []byte("followers: [u_mgr, u_lead]"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ file, want string }{
+		{"../examples/data.yaml", "1 follower change(s) in history"},
+		{"../examples/data.yaml", "0 follower change(s) in history"},
+		{changed, "3 follower change(s) in history"},
+	} {
+		out, errOut, code := run(t, "load", "--db", db, step.file)
+		if code != 0 || !strings.Contains(out, step.want) {
+			t.Fatalf("load %s = %d: %s%s, want %q", step.file, code, out, errOut, step.want)
+		}
+	}
+	out, _, code := run(t, "history", "--db", db, "--account", "acme", "--opportunity", "opp_1", "--format", "json")
+	if code != 0 {
+		t.Fatalf("history = %d", code)
+	}
+	var got []string
+	for line := range strings.Lines(out) {
+		var h record.HistoryEntry
+		if err := json.Unmarshal([]byte(line), &h); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s", h.Step, h.Outcome, h.UserID))
+	}
+	want := []string{"load added u_sae", "load removed u_sae", "load added u_mgr", "load added u_lead"}
+	if !slices.Equal(got, want) {
+		t.Errorf("history = %q, want %q", got, want)
 	}
 }

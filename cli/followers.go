@@ -170,8 +170,11 @@ func (e *env) historyCmd() *cobra.Command {
 			fmt.Fprintln(tw, "SEQ\tAT\tBY\tEVENT\tSTEP\tUSER\tOUTCOME\tDETAIL")
 			for _, entry := range h {
 				by := "workflow " + entry.WorkflowID
-				if entry.ActorID != "" {
+				switch {
+				case entry.ActorID != "":
 					by = "user " + entry.ActorID
+				case entry.WorkflowID == "":
+					by = "load" // an import
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", entry.Seq, entry.At.UTC().Format(time.RFC3339),
 					by, dash(entry.EventID), dash(entry.Step), dash(entry.UserID), entry.Outcome, entry.Detail)

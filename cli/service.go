@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,16 +103,100 @@ func (e *env) loadCmd() *cobra.Command {
 				return err
 			}
 			defer b.Close()
+			before, err := followersBefore(c.Context(), b.Store, ds)
+			if err != nil {
+				return fmt.Errorf("loading %s: %w", args[0], err)
+			}
 			if err := b.Store.Load(c.Context(), ds); err != nil {
 				return fmt.Errorf("loading %s: %w", args[0], err)
 			}
-			fmt.Fprintf(e.stdout, "loaded %d account(s), %d user(s), %d opportunit(ies), %d contact(s) into %s\n",
-				len(ds.Accounts), len(ds.Users), len(ds.Opportunities), len(ds.Contacts), b.Name)
+			changes := importHistory(ds, before, "imported from "+args[0], time.Now())
+			n := 0
+			for _, cs := range changes {
+				if err := b.Store.Commit(c.Context(), cs); err != nil {
+					return fmt.Errorf("loading %s: the records are loaded, but recording their follower changes in history failed: %w", args[0], err)
+				}
+				n += len(cs.History)
+			}
+			fmt.Fprintf(e.stdout, "loaded %d account(s), %d user(s), %d opportunit(ies), %d contact(s) into %s; %d follower change(s) in history\n",
+				len(ds.Accounts), len(ds.Users), len(ds.Opportunities), len(ds.Contacts), b.Name, n)
 			return nil
 		},
 	}
 	bf.register(c.Flags())
 	return c
+}
+
+// recordKey names a record of the store.
+type recordKey struct {
+	kind        record.Kind
+	account, id string
+}
+
+// followersBefore returns the followers of ds's records that the store
+// holds already (none for a record it does not hold).
+func followersBefore(ctx context.Context, st store.Store, ds *record.Dataset) (map[recordKey][]string, error) {
+	out := map[recordKey][]string{}
+	for _, o := range ds.Opportunities {
+		stored, err := st.Opportunity(ctx, o.AccountID, o.ID)
+		switch {
+		case err == nil:
+			out[recordKey{record.KindOpportunity, o.AccountID, o.ID}] = stored.Followers
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	for _, c := range ds.Contacts {
+		stored, err := st.Contact(ctx, c.AccountID, c.ID)
+		switch {
+		case err == nil:
+			out[recordKey{record.KindContact, c.AccountID, c.ID}] = stored.Followers
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// importHistory returns, per account, a changeset of history alone: the
+// follower changes that loading ds made to each record (SPEC §1, rule 6:
+// import is a path like any other), the users it removed, then the ones it
+// added, with step "load" and detail saying from where.
+func importHistory(ds *record.Dataset, before map[recordKey][]string, detail string, at time.Time) []*store.Changeset {
+	byAccount := map[string]*store.Changeset{}
+	var out []*store.Changeset
+	add := func(k recordKey, now []string) {
+		was := before[k]
+		entry := func(user string, outcome record.Outcome) {
+			cs := byAccount[k.account]
+			if cs == nil {
+				cs = &store.Changeset{AccountID: k.account, ProcessedAt: at}
+				byAccount[k.account] = cs
+				out = append(out, cs)
+			}
+			cs.History = append(cs.History, record.HistoryEntry{
+				AccountID: k.account, Kind: k.kind, RecordID: k.id, At: at,
+				Step: "load", UserID: user, Outcome: outcome, Detail: detail,
+			})
+		}
+		for _, u := range was {
+			if !slices.Contains(now, u) {
+				entry(u, record.Removed)
+			}
+		}
+		for _, u := range now {
+			if !slices.Contains(was, u) {
+				entry(u, record.Added)
+			}
+		}
+	}
+	for _, o := range ds.Opportunities {
+		add(recordKey{record.KindOpportunity, o.AccountID, o.ID}, o.Followers)
+	}
+	for _, c := range ds.Contacts {
+		add(recordKey{record.KindContact, c.AccountID, c.ID}, c.Followers)
+	}
+	return out
 }
 
 func (e *env) exportCmd() *cobra.Command {
