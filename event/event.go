@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,11 +94,13 @@ func (e *InvalidError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// Decode parses one event from JSON, strictly: unknown fields, wrong types,
-// bad timestamps, unknown event types and missing required fields are all
+// Decode parses one event from JSON, strictly: unknown fields (a key must
+// be a field's name exactly, case included), repeated fields, wrong types,
+// bad timestamps, unknown event types and missing required fields are
 // reported, each with its field. When occurred_at is absent, pushedAt is
 // used (pass the zero time to keep it zero). The usual JSON is read without
-// encoding/json's reflection (decodeFast), with the same result.
+// encoding/json's reflection (decodeFast), with the result decodeSlow
+// would give.
 func Decode(b []byte, pushedAt time.Time) (*Event, error) {
 	return decode(b, "", pushedAt)
 }
@@ -127,13 +128,8 @@ func decode(b []byte, s string, pushedAt time.Time) (*Event, error) {
 			b = []byte(s)
 		}
 		*ev = Event{}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(ev); err != nil {
-			return nil, &InvalidError{Problems: []string{jsonProblem(err)}}
-		}
-		if dec.More() {
-			return nil, &InvalidError{Problems: []string{"unexpected data after the JSON object"}}
+		if err := decodeSlow(b, ev); err != nil {
+			return nil, err
 		}
 	}
 	if ev.OccurredAt.IsZero() {
@@ -143,26 +139,6 @@ func decode(b []byte, s string, pushedAt time.Time) (*Event, error) {
 		return nil, err
 	}
 	return ev, nil
-}
-
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "event"
-		}
-		return fmt.Sprintf("%s: expected %s, got JSON %s", field, te.Type, te.Value)
-	}
-	var pe *time.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Sprintf("timestamp %q is not RFC 3339", pe.Value)
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return fmt.Sprintf("%s: unknown field", strings.Trim(f, `"`))
-	}
-	return "not a JSON object: " + strings.TrimPrefix(msg, "json: ")
 }
 
 // Validate checks the fields of a decoded event and returns an
