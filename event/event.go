@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/followflow/followflow/internal/jsonfast"
 	"github.com/followflow/followflow/record"
 )
 
-// MaxIDLength bounds an event id, the idempotency key.
+// MaxIDLength bounds an event id, the idempotency key, in characters
+// (Unicode code points, not bytes).
 const MaxIDLength = 200
 
 // MaxSize bounds one encoded event.
@@ -149,8 +151,9 @@ func (ev *Event) Validate() error {
 	switch {
 	case ev.ID == "":
 		add("id: required")
-	case len(ev.ID) > MaxIDLength:
-		add("id: %d characters, at most %d allowed", len(ev.ID), MaxIDLength)
+	case len(ev.ID) > MaxIDLength && utf8.RuneCountInString(ev.ID) > MaxIDLength:
+		// A character takes at least one byte: most ids are not counted.
+		add("id: %d characters, at most %d allowed", utf8.RuneCountInString(ev.ID), MaxIDLength)
 	}
 	if ev.AccountID == "" {
 		add("account_id: required")

@@ -125,3 +125,21 @@ func TestDecodeErrorsUnchanged(t *testing.T) {
 		{"missing fields", `{"id":"e1"}`, "invalid event: account_id: required; type: required"},
 	})
 }
+
+// TestDecodeIDLengthInCharacters: an id's limit counts characters, not
+// bytes (150 "é" were refused as 300 characters).
+func TestDecodeIDLengthInCharacters(t *testing.T) {
+	t.Parallel()
+	id := func(s string, n int) string {
+		return strings.Replace(base(``), `"e1"`, `"`+strings.Repeat(s, n)+`"`, 1)
+	}
+	checkDecode(t, []decodeCase{
+		{"150 é", id("é", 150), ""},
+		{"200 é", id("é", event.MaxIDLength), ""},
+		{"200 four-byte characters", id("𝄞", event.MaxIDLength), ""},
+		{"200 ascii", id("a", event.MaxIDLength), ""},
+		{"201 é", id("é", event.MaxIDLength+1), "invalid event: id: 201 characters, at most 200 allowed"},
+		{"201 ascii", id("a", event.MaxIDLength+1), "invalid event: id: 201 characters, at most 200 allowed"},
+		{"escaped", id(`\u00e9`, event.MaxIDLength+1), "invalid event: id: 201 characters, at most 200 allowed"},
+	})
+}
