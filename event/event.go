@@ -1,18 +1,19 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/followflow/followflow/internal/jsonfast"
 	"github.com/followflow/followflow/record"
 )
 
-// MaxIDLength bounds an event id, the idempotency key.
+// MaxIDLength bounds an event id, the idempotency key, in characters
+// (Unicode code points, not bytes).
 const MaxIDLength = 200
 
 // MaxSize bounds one encoded event.
@@ -95,11 +96,13 @@ func (e *InvalidError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// Decode parses one event from JSON, strictly: unknown fields, wrong types,
-// bad timestamps, unknown event types and missing required fields are all
+// Decode parses one event from JSON, strictly: unknown fields (a key must
+// be a field's name exactly, case included), repeated fields, wrong types,
+// bad timestamps, unknown event types and missing required fields are
 // reported, each with its field. When occurred_at is absent, pushedAt is
 // used (pass the zero time to keep it zero). The usual JSON is read without
-// encoding/json's reflection (decodeFast), with the same result.
+// encoding/json's reflection (decodeFast), with the result decodeSlow
+// would give.
 func Decode(b []byte, pushedAt time.Time) (*Event, error) {
 	return decode(b, "", pushedAt)
 }
@@ -127,13 +130,8 @@ func decode(b []byte, s string, pushedAt time.Time) (*Event, error) {
 			b = []byte(s)
 		}
 		*ev = Event{}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(ev); err != nil {
-			return nil, &InvalidError{Problems: []string{jsonProblem(err)}}
-		}
-		if dec.More() {
-			return nil, &InvalidError{Problems: []string{"unexpected data after the JSON object"}}
+		if err := decodeSlow(b, ev); err != nil {
+			return nil, err
 		}
 	}
 	if ev.OccurredAt.IsZero() {
@@ -145,26 +143,6 @@ func decode(b []byte, s string, pushedAt time.Time) (*Event, error) {
 	return ev, nil
 }
 
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "event"
-		}
-		return fmt.Sprintf("%s: expected %s, got JSON %s", field, te.Type, te.Value)
-	}
-	var pe *time.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Sprintf("timestamp %q is not RFC 3339", pe.Value)
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return fmt.Sprintf("%s: unknown field", strings.Trim(f, `"`))
-	}
-	return "not a JSON object: " + strings.TrimPrefix(msg, "json: ")
-}
-
 // Validate checks the fields of a decoded event and returns an
 // *InvalidError listing every problem, or nil.
 func (ev *Event) Validate() error {
@@ -173,8 +151,9 @@ func (ev *Event) Validate() error {
 	switch {
 	case ev.ID == "":
 		add("id: required")
-	case len(ev.ID) > MaxIDLength:
-		add("id: %d characters, at most %d allowed", len(ev.ID), MaxIDLength)
+	case len(ev.ID) > MaxIDLength && utf8.RuneCountInString(ev.ID) > MaxIDLength:
+		// A character takes at least one byte: most ids are not counted.
+		add("id: %d characters, at most %d allowed", utf8.RuneCountInString(ev.ID), MaxIDLength)
 	}
 	if ev.AccountID == "" {
 		add("account_id: required")

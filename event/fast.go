@@ -8,10 +8,11 @@ import (
 
 // decodeFast decodes the JSON that producers usually send (and Encode
 // writes) with package jsonfast: an object of the known fields with their
-// exact names, each at most once, strings without escapes, no nulls. It gives up (ok false) on anything else, valid or not,
-// and Decode then decodes with encoding/json, which alone reports errors:
-// when decodeFast succeeds its event is the one encoding/json would give.
-// FuzzDecodeFast checks that.
+// exact names, each at most once, strings without escapes, no nulls. It
+// gives up (ok false) on anything else, valid or not, and Decode then
+// decodes with decodeSlow, which alone reports errors: when decodeFast
+// succeeds its event is the one decodeSlow would give. FuzzDecodeFast
+// checks that.
 func decodeFast(d *jsonfast.Decoder, ev *Event) (ok bool) {
 	if !d.Object(func(key string) (bit uint16, ok bool) {
 		switch key {
