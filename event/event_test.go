@@ -143,3 +143,18 @@ func TestDecodeIDLengthInCharacters(t *testing.T) {
 		{"escaped", id(`\u00e9`, event.MaxIDLength+1), "invalid event: id: 201 characters, at most 200 allowed"},
 	})
 }
+
+// TestStaleEventDataIsOptional: SPEC §3 marks no opportunity.stale data
+// field required (the scanner fills them; a producer need not).
+func TestStaleEventDataIsOptional(t *testing.T) {
+	ev, err := event.Decode([]byte(`{"id":"s1","type":"opportunity.stale","account_id":"acme","opportunity_id":"opp_1","occurred_at":"2026-11-01T00:00:00Z"}`), time.Now())
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if ev.Data.Days != 0 {
+		t.Errorf("days = %d, want 0", ev.Data.Days)
+	}
+	if _, err := event.Decode([]byte(`{"id":"s2","type":"opportunity.stale","account_id":"acme","opportunity_id":"opp_1","data":{"days":-1}}`), time.Now()); err == nil {
+		t.Error("days -1 accepted")
+	}
+}

@@ -46,7 +46,7 @@ var typeSpecs = []*TypeSpec{
 	{Name: OpportunityTagRemoved, Subject: record.KindOpportunity, Required: []string{"tag"}, Data: []string{"tag"}},
 	{Name: OpportunityOwnerChanged, Subject: record.KindOpportunity, Required: []string{"to_owner_id"}, Data: []string{"to_owner_id", "from_owner_id"}},
 	{Name: OpportunityActivity, Subject: record.KindOpportunity},
-	{Name: OpportunityStale, Subject: record.KindOpportunity, Required: []string{"days"}, Data: []string{"days", "days_inactive", "since"}},
+	{Name: OpportunityStale, Subject: record.KindOpportunity, Data: []string{"days", "days_inactive", "since"}},
 	{Name: ContactCreated, Subject: record.KindContact},
 	{Name: ContactUpdated, Subject: record.KindContact},
 	{Name: ContactTagApplied, Subject: record.KindContact, Required: []string{"tag"}, Data: []string{"tag"}},
