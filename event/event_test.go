@@ -158,3 +158,19 @@ func TestStaleEventDataIsOptional(t *testing.T) {
 		t.Error("days -1 accepted")
 	}
 }
+
+// TestBadTimeNamesItsField: a time that is not RFC 3339 is reported with
+// its field, like every other problem.
+func TestBadTimeNamesItsField(t *testing.T) {
+	head := `{"id":"e1","type":"opportunity.created","account_id":"a","opportunity_id":"o",`
+	for body, want := range map[string]string{
+		`"occurred_at":"yesterday"}`:                              `occurred_at: "yesterday" is not an RFC 3339 time`,
+		`"opportunity":{"created_at":"2026-13-01T00:00:00Z"}}`:    `opportunity.created_at: "2026-13-01T00:00:00Z" is not an RFC 3339 time`,
+		`"opportunity":{"last_owner_activity_at":"x","value":1}}`: `opportunity.last_owner_activity_at: "x" is not an RFC 3339 time`,
+	} {
+		_, err := event.Decode([]byte(head+body), time.Now())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", body, err, want)
+		}
+	}
+}

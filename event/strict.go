@@ -27,7 +27,7 @@ func decodeSlow(b []byte, ev *Event) error {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(ev)
 	if err != nil && notJSON(err) {
-		return &InvalidError{Problems: []string{jsonProblem(err)}}
+		return &InvalidError{Problems: []string{jsonProblem(err, b)}}
 	}
 	// The first value of b is JSON: its keys can be checked.
 	problems, ok := checkKeys(b[:dec.InputOffset()])
@@ -35,7 +35,7 @@ func decodeSlow(b []byte, ev *Event) error {
 	case len(problems) > 0:
 		return &InvalidError{Problems: problems}
 	case err != nil:
-		return &InvalidError{Problems: []string{jsonProblem(err)}}
+		return &InvalidError{Problems: []string{jsonProblem(err, b)}}
 	case !ok:
 		// Not reached: encoding/json took what checkKeys could not
 		// read. Refuse it rather than take keys that were not checked.
@@ -287,7 +287,8 @@ func keyName(key string) string {
 	return key
 }
 
-func jsonProblem(err error) string {
+// jsonProblem describes an error of encoding/json decoding the event b.
+func jsonProblem(err error, b []byte) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
@@ -298,11 +299,45 @@ func jsonProblem(err error) string {
 	}
 	var pe *time.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("timestamp %q is not RFC 3339", pe.Value)
+		return fmt.Sprintf("%s: %q is not an RFC 3339 time", timeField(b, pe.Value), pe.Value)
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		return fmt.Sprintf("%s: unknown field", strings.Trim(f, `"`))
 	}
 	return "not a JSON object: " + strings.TrimPrefix(msg, "json: ")
+}
+
+// timeFields are the paths of the event's times.
+var timeFields = [][]string{
+	{"occurred_at"}, {"data", "since"},
+	{"opportunity", "created_at"}, {"opportunity", "updated_at"}, {"opportunity", "last_owner_activity_at"},
+	{"contact", "created_at"}, {"contact", "updated_at"},
+}
+
+// timeField returns the path of the first time field of the event b whose
+// value is the string value, which encoding/json could not parse (its
+// error does not say which field it was); "timestamp" when none is.
+func timeField(b []byte, value string) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return "timestamp"
+	}
+	for _, path := range timeFields {
+		obj, raw := top, json.RawMessage(nil)
+		for i, key := range path {
+			raw = obj[key]
+			if i < len(path)-1 {
+				obj = nil
+				if json.Unmarshal(raw, &obj) != nil {
+					break
+				}
+			}
+		}
+		var s string
+		if raw != nil && json.Unmarshal(raw, &s) == nil && s == value {
+			return strings.Join(path, ".")
+		}
+	}
+	return "timestamp"
 }
