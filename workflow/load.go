@@ -124,7 +124,7 @@ func Parse(file string, src []byte) ([]*Workflow, diag.List) {
 		diags.Errorf(diag.Pos{File: file}, "", "file larger than %d bytes", MaxFileSize)
 		return nil, diags
 	}
-	d := &actions.Decoder{Decoder: &yamlx.Decoder{File: file, Diags: &diags}, Registry: actions.Default}
+	d := &actions.Decoder{Decoder: &yamlx.Decoder{File: file, Diags: &diags, Src: src}, Registry: actions.Default}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var wfs []*Workflow
 	for n := 0; ; n++ {
