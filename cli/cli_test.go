@@ -145,6 +145,36 @@ func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
 	}
 }
 
+// TestValidateFileErrorsHavePositions: a problem with a whole file (too
+// large, not there) is at 1:1 like every other diagnostic, in text and in
+// JSON; it was printed as "FILE: error: ..." with line and column 0.
+func TestValidateFileErrorsHavePositions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("#\n"), 1<<19+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.yaml")
+	stdout, _, code := run(t, "validate", big, missing)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout)
+	}
+	for _, w := range []string{
+		big + ":1:1: error: file larger than 1048576 bytes\n",
+		missing + ":1:1: error: reading workflows: stat " + missing + ": no such file or directory\n",
+	} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("missing %q in:\n%s", w, stdout)
+		}
+	}
+	stdout, _, code = run(t, "validate", "--format", "json", big)
+	want := `{"pos":{"file":"` + big + `","line":1,"column":1},"severity":"error","message":"file larger than 1048576 bytes"}` + "\n"
+	if code != 1 || stdout != want {
+		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, stdout, want)
+	}
+}
+
 func TestValidateWarningsExitZero(t *testing.T) {
 	t.Parallel()
 	stdout, _, code := run(t, "validate", "testdata/bad/warn.yaml", "--data", "../examples/data.yaml")

@@ -180,3 +180,13 @@ func TestExpressionErrorPositionsCRLF(t *testing.T) {
 		t.Errorf("positions = %v, want %v\n%v", got, want, diags)
 	}
 }
+
+// TestFileTooLargeHasAPosition: a problem with the whole file is at 1:1,
+// like every other diagnostic.
+func TestFileTooLargeHasAPosition(t *testing.T) {
+	t.Parallel()
+	_, diags := workflow.Parse("w.yaml", make([]byte, workflow.MaxFileSize+1))
+	if len(diags) != 1 || diags[0].String() != "w.yaml:1:1: error: file larger than 1048576 bytes" {
+		t.Errorf("diagnostics = %v", diags)
+	}
+}
