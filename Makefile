@@ -45,6 +45,7 @@ bench-engine: ## BenchmarkEngine RUNS times (default 5), each run with its 10,00
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 60s)
 	$(GO) test ./workflow/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/yamlx/ -run '^$$' -fuzz '^FuzzPosIn$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./event/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./event/ -run '^$$' -fuzz '^FuzzDecodeFast$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./event/ -run '^$$' -fuzz '^FuzzEachLine$$' -fuzztime $(FUZZTIME)

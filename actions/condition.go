@@ -137,7 +137,8 @@ func (r *Run) evaluate(p *conditions.Program, kind string) (bool, error) {
 }
 
 // Expr compiles the expression held by node, reporting a compile error at
-// its place in the file with a caret snippet.
+// its place in the file (inside the scalar, whatever its style) with a caret
+// snippet.
 func (d *Decoder) Expr(node *yaml.Node, path string) *conditions.Program {
 	src, ok := d.NonEmptyString(node, path)
 	if !ok {
@@ -148,20 +149,8 @@ func (d *Decoder) Expr(node *yaml.Node, path string) *conditions.Program {
 		return p
 	}
 	ce := err.(*conditions.CompileError)
-	pos := d.Pos(node)
-	switch node.Style {
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		pos.Line += ce.Line
-		pos.Column = ce.Column + node.Column + 1
-	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-		pos.Line += ce.Line - 1
-		pos.Column += ce.Column
-	default:
-		pos.Line += ce.Line - 1
-		pos.Column += ce.Column - 1
-	}
 	*d.Diags = append(*d.Diags, diag.Diagnostic{
-		Pos: pos, Severity: diag.Error, Path: path,
+		Pos: d.PosIn(node, ce.Offset), Severity: diag.Error, Path: path,
 		Message: "expression: " + ce.Message, Snippet: ce.Snippet,
 	})
 	return nil

@@ -127,13 +127,13 @@ func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
 	want := []string{
 		`testdata/bad/bad.yaml:4:1: error: acount_id: unknown key "acount_id" (did you mean "account_id"?)`,
 		`testdata/bad/bad.yaml:6:9: error: trigger.type: unknown trigger type "opportunity.creatd" (did you mean "opportunity.created"?)`,
-		`testdata/bad/bad.yaml:8:28: error: steps[0].condition: expression: opportunity has no field valu`,
+		"testdata/bad/bad.yaml:8:28: error: steps[0].condition: expression: opportunity has no field valu\n | opportunity.valu > 15000\n | ............^\n",
 		`testdata/bad/bad.yaml:9:5: error: steps[1].add_follower: unknown step kind "add_follower" (did you mean "add_followers"?)`,
 		`testdata/bad/bad.yaml:13:7: error: steps[2].add_followers.name: duplicate key "name" (first at line 12)`,
 		`testdata/bad/bad.yaml:19:3: error: trigger.tag: required for opportunity.tag_applied`,
 		`testdata/bad/bad.yaml:22:14: error: steps[0].add_followers.users: 11 users listed; at most 10 per action`,
 		`testdata/bad/bad.yaml:27:3: error: trigger.days: required for opportunity.stale`,
-		`testdata/bad/bad.yaml:29:9: error: steps[0].if: expression: expected bool, but got float64`,
+		"testdata/bad/bad.yaml:29:9: error: steps[0].if: expression: expected bool, but got float64\n | opportunity.value\n | ^^^^^^^^^^^^^^^^^\n",
 		`testdata/bad/bad.yaml:37:28: error: YAML aliases (*users) are not allowed in workflows`,
 		`testdata/bad/dup.yaml:1:1: error: id: duplicate workflow id "same" in account "acme" (first at testdata/bad/bad.yaml:39:1)`,
 		`testdata/bad/dup.yaml:13:15: warning: steps[0].add_followers.users[0]: user "nobody" not found in account "acme": it will be unknown_user`,
@@ -145,6 +145,36 @@ func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", stdout)
+	}
+}
+
+// TestValidateFileErrorsHavePositions: a problem with a whole file (too
+// large, not there) is at 1:1 like every other diagnostic, in text and in
+// JSON; it was printed as "FILE: error: ..." with line and column 0.
+func TestValidateFileErrorsHavePositions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("#\n"), 1<<19+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.yaml")
+	stdout, _, code := run(t, "validate", big, missing)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout)
+	}
+	for _, w := range []string{
+		big + ":1:1: error: file larger than 1048576 bytes\n",
+		missing + ":1:1: error: reading workflows: stat " + missing + ": no such file or directory\n",
+	} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("missing %q in:\n%s", w, stdout)
+		}
+	}
+	stdout, _, code = run(t, "validate", "--format", "json", big)
+	want := `{"pos":{"file":"` + big + `","line":1,"column":1},"severity":"error","message":"file larger than 1048576 bytes"}` + "\n"
+	if code != 1 || stdout != want {
+		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, stdout, want)
 	}
 }
 

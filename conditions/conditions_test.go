@@ -2,6 +2,7 @@ package conditions_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,15 +48,31 @@ func TestCompileAndEval(t *testing.T) {
 
 func TestCompileErrors(t *testing.T) {
 	t.Parallel()
+	long := "opportunity.value > 1" + strings.Repeat(" ", conditions.MaxLength)
 	tests := []struct {
-		src  string
-		col  int
-		want string
+		src          string
+		offset       int
+		line, column int
+		whole        bool
+		msg          string
+		snippet      string
 	}{
-		{"opportunity.valu > 1", 13, "has no field valu"},
-		{"opportunity.value", 1, "bool"},
-		{"opportunity.value > ", 20, ""},
-		{"env", 1, ""},
+		{"opportunity.valu > 1", 12, 1, 13, false, "opportunity has no field valu",
+			"\n | opportunity.valu > 1\n | ............^"},
+		{"opportunity.value > 1 &&\n\topportunity.valu > 2", 38, 2, 14, false, "opportunity has no field valu",
+			"\n |  opportunity.valu > 2\n | .............^"},
+		// At the end of the input, the caret stays on the last rune.
+		{"opportunity.value > ", 19, 1, 20, false, "unexpected token EOF",
+			"\n | opportunity.value > \n | ...................^"},
+		{"opportunity.value > 'é", 21, 1, 22, false, "literal not terminated",
+			"\n | opportunity.value > 'é\n | .....................^"},
+		{"env", 0, 1, 1, false, "unknown name env", "\n | env\n | ^"},
+		// No place from expr: carets under the whole expression.
+		{"opportunity.value", 0, 1, 1, true, "expected bool, but got float64",
+			"\n | opportunity.value\n | ^^^^^^^^^^^^^^^^^"},
+		{"\n  opportunity.value\n    + 1 \n", 3, 2, 3, true, "expected bool, but got float64",
+			"\n |   opportunity.value\n | ..^^^^^^^^^^^^^^^^^\n |     + 1\n | ....^^^"},
+		{long, conditions.MaxLength, 1, conditions.MaxLength + 1, false, "expression longer than 4096 bytes", ""},
 	}
 	for _, tt := range tests {
 		_, err := conditions.Compile(tt.src)
@@ -63,9 +80,12 @@ func TestCompileErrors(t *testing.T) {
 		if !errors.As(err, &ce) {
 			t.Fatalf("Compile(%q) = %v, want a CompileError", tt.src, err)
 		}
-		t.Logf("%q: %v\n%s", tt.src, ce, ce.Snippet)
-		if tt.col != 0 && ce.Column != tt.col && tt.want != "" {
-			t.Errorf("Compile(%q) column = %d, want %d", tt.src, ce.Column, tt.col)
+		if ce.Offset != tt.offset || ce.Line != tt.line || ce.Column != tt.column || ce.Whole != tt.whole || ce.Message != tt.msg {
+			t.Errorf("Compile(%q) = offset %d, %d:%d, whole %v, %q; want offset %d, %d:%d, whole %v, %q",
+				tt.src, ce.Offset, ce.Line, ce.Column, ce.Whole, ce.Message, tt.offset, tt.line, tt.column, tt.whole, tt.msg)
+		}
+		if tt.snippet != "" && ce.Snippet != tt.snippet {
+			t.Errorf("Compile(%q) snippet:\n%s\nwant:\n%s", tt.src, ce.Snippet, tt.snippet)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package conditions_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/followflow/followflow/conditions"
 	"github.com/followflow/followflow/event"
@@ -11,7 +13,8 @@ import (
 )
 
 // FuzzCompile: any source compiles to a program that evaluates without
-// panicking (with and without an opportunity), or to a *CompileError.
+// panicking (with and without an opportunity), or to a *CompileError that
+// places the problem on a rune of the source, with a caret.
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		"opportunity.value > 15000",
@@ -31,6 +34,13 @@ func FuzzCompile(f *testing.F) {
 			var ce *conditions.CompileError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error is not a CompileError: %v", err)
+			}
+			// The place is a rune of the source, with a caret under it.
+			if n := utf8.RuneCountInString(src); ce.Offset < 0 || ce.Offset >= max(n, 1) || ce.Line < 1 || ce.Column < 1 {
+				t.Fatalf("Compile(%q): offset %d, %d:%d for %d runes", src, ce.Offset, ce.Line, ce.Column, n)
+			}
+			if strings.TrimSpace(src) != "" && !strings.Contains(ce.Snippet, "^") {
+				t.Fatalf("Compile(%q): no caret in %q", src, ce.Snippet)
 			}
 			return
 		}

@@ -22,6 +22,11 @@ type Pos struct {
 	Column int    `json:"column"`
 }
 
+// FileStart is the first line and column of a file: the place of a problem
+// with the file as a whole (unreadable, too large), so that it too carries
+// file:line:col.
+func FileStart(file string) Pos { return Pos{File: file, Line: 1, Column: 1} }
+
 func (p Pos) String() string {
 	if p.Line == 0 {
 		return p.File

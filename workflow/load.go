@@ -46,7 +46,7 @@ func Load(paths []string, opts Options) (*Set, diag.List) {
 	for _, p := range paths {
 		found, err := expand(p)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: p}, "", "%v", err)
+			diags.Errorf(diag.FileStart(p), "", "%v", err)
 		}
 		files = append(files, found...)
 	}
@@ -54,7 +54,7 @@ func Load(paths []string, opts Options) (*Set, diag.List) {
 	for _, f := range files {
 		src, err := readFile(f)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: f}, "", "%v", err)
+			diags.Errorf(diag.FileStart(f), "", "%v", err)
 			continue
 		}
 		got, d := Parse(f, src)
@@ -121,10 +121,10 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func Parse(file string, src []byte) ([]*Workflow, diag.List) {
 	var diags diag.List
 	if len(src) > MaxFileSize {
-		diags.Errorf(diag.Pos{File: file}, "", "file larger than %d bytes", MaxFileSize)
+		diags.Errorf(diag.FileStart(file), "", "file larger than %d bytes", MaxFileSize)
 		return nil, diags
 	}
-	d := &actions.Decoder{Decoder: &yamlx.Decoder{File: file, Diags: &diags}, Registry: actions.Default}
+	d := &actions.Decoder{Decoder: &yamlx.Decoder{File: file, Diags: &diags, Src: src}, Registry: actions.Default}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var wfs []*Workflow
 	for n := 0; ; n++ {
@@ -134,7 +134,7 @@ func Parse(file string, src []byte) ([]*Workflow, diag.List) {
 			break
 		}
 		if err != nil {
-			pos, msg := diag.Pos{File: file, Line: 1, Column: 1}, strings.TrimPrefix(err.Error(), "yaml: ")
+			pos, msg := diag.FileStart(file), strings.TrimPrefix(err.Error(), "yaml: ")
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 				pos.Line, _ = strconv.Atoi(m[1])
 				msg = m[2]

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,6 +116,121 @@ func TestContextWarningFollowsBranches(t *testing.T) {
 	}
 }
 
+// TestExpressionErrorPositions: an expression's error is reported where it
+// is written in the file, whatever the scalar's style. Multi-line scalars
+// were reported lines or columns away (a literal block's error at 8:26
+// for 8:15, a plain scalar's second line on its first), and a type error had
+// no caret.
+func TestExpressionErrorPositions(t *testing.T) {
+	t.Parallel()
+	const head = "id: x\naccount_id: a\ntrigger: {type: opportunity.created}\nsteps:\n" // steps from line 5
+	const noField = "error: steps[0].condition: expression: opportunity has no field valu\n"
+	tests := []struct {
+		name  string
+		steps string
+		want  string // the diagnostic as validate prints it, after "w.yaml:"
+	}{
+		{"plain", `  - condition: opportunity.valu > 1
+`, "5:28: " + noField + ` | opportunity.valu > 1
+ | ............^`},
+		{"plain with a tag", `  - condition: !!str opportunity.valu > 1
+`, "5:34: " + noField + ` | opportunity.valu > 1
+ | ............^`},
+		{"plain in a flow mapping", `  - {condition: opportunity.value > 1 &&  opportunity.valu > 1}
+`, "5:55: " + noField + ` | opportunity.value > 1 &&  opportunity.valu > 1
+ | ......................................^`},
+		{"plain, two lines", `  - condition: opportunity.value > 1 && opportunity.stage != "Closed" &&
+      opportunity.valu > 2
+`, "6:19: " + noField + ` | opportunity.value > 1 && opportunity.stage != "Closed" && opportunity.valu > 2
+ | ......................................................................^`},
+		{"plain, an empty line between", `  - condition: opportunity.value > 1 &&
+
+     opportunity.valu > 2
+`, "7:18: " + noField + ` | opportunity.valu > 2
+ | ............^`},
+		{"single-quoted", `  - condition: 'opportunity.stage == ''x'' && opportunity.valu > 1'
+`, "5:59: " + noField + ` | opportunity.stage == 'x' && opportunity.valu > 1
+ | ........................................^`},
+		{"single-quoted, two lines", `  - condition: 'opportunity.value > 1 &&
+        opportunity.valu > 2'
+`, "6:21: " + noField + ` | opportunity.value > 1 && opportunity.valu > 2
+ | .....................................^`},
+		{"double-quoted with escapes", `  - condition: "opportunity.stage == \"x\t\" && opportunity.valu > 1"
+`, "5:61: " + noField + " | opportunity.stage == \"x \" && opportunity.valu > 1\n" +
+			` | .........................................^`},
+		{"double-quoted, the error on an escape", `  - condition: "opportunity.value > 1 \x40"
+`, "5:39: error: steps[0].condition: expression: unrecognized character: U+0040 '@'\n" + ` | opportunity.value > 1 @
+ | ......................^`},
+		{"double-quoted, an escaped line break", `  - condition: "opportunity.value > 1 &&\
+      opportunity.valu > 2"
+`, "6:19: " + noField + ` | opportunity.value > 1 &&opportunity.valu > 2
+ | ....................................^`},
+		{"literal", `  - condition: |
+      opportunity.value > 1 &&
+        opportunity.stage != "x" &&
+        opportunity.valu > 2
+`, "8:21: " + noField + ` |   opportunity.valu > 2
+ | ..............^`},
+		{"literal, strip, comment", `  - condition: |- # three lines
+      opportunity.value > 1
+
+      && opportunity.valu > 2
+`, "8:22: " + noField + ` | && opportunity.valu > 2
+ | ...............^`},
+		{"literal, keep", `  - condition: |+
+      opportunity.valu > 2
+
+`, "6:19: " + noField + ` | opportunity.valu > 2
+ | ............^`},
+		{"literal, indentation indicator", `  - condition: |2-
+        opportunity.value > 1 &&
+          opportunity.valu > 2
+`, "7:23: " + noField + ` |     opportunity.valu > 2
+ | ................^`},
+		{"literal, indicator after chomping", `  - condition: |-1
+       opportunity.valu > 2
+`, "6:20: " + noField + ` |   opportunity.valu > 2
+ | ..............^`},
+		{"folded", `  - condition: >
+      opportunity.value > 1 &&
+      opportunity.valu > 2
+`, "7:19: " + noField + ` | opportunity.value > 1 && opportunity.valu > 2
+ | .....................................^`},
+		{"folded, strip, empty and more-indented lines", `  - condition: >-
+      opportunity.value > 1 && opportunity.stage != "x" &&
+        opportunity.tags != nil
+
+      && opportunity.valu > 2
+`, "9:22: " + noField + ` | && opportunity.valu > 2
+ | ...............^`},
+		{"end of input", `  - condition: opportunity.value >
+`, "5:34: error: steps[0].condition: expression: unexpected token EOF\n" + ` | opportunity.value >
+ | ..................^`},
+		{"type, plain", `  - condition: opportunity.value
+`, "5:16: error: steps[0].condition: expression: expected bool, but got float64\n" + ` | opportunity.value
+ | ^^^^^^^^^^^^^^^^^`},
+		{"type, literal", `  - condition: |
+      opportunity.value
+        + 1
+`, "6:7: error: steps[0].condition: expression: expected bool, but got float64\n" + ` | opportunity.value
+ | ^^^^^^^^^^^^^^^^^
+ |   + 1
+ | ..^^^`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, diags := workflow.Parse("w.yaml", []byte(head+tt.steps))
+			if len(diags) != 1 {
+				t.Fatalf("want one diagnostic, got:\n%v", diags)
+			}
+			if got := diags[0].String(); got != "w.yaml:"+tt.want {
+				t.Errorf("got:\n%s\nwant:\nw.yaml:%s", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestListedTwiceFoldsEmailsOnly: ids are exact (U_MGR and u_mgr are two
 // users), emails are not (README).
 func TestListedTwiceFoldsEmailsOnly(t *testing.T) {
@@ -129,5 +245,32 @@ func TestListedTwiceFoldsEmailsOnly(t *testing.T) {
 	}
 	if len(twice) != 1 || !strings.Contains(twice[0], `"rae@acme.test" is listed twice`) {
 		t.Errorf("listed-twice warnings = %q, want one, for rae@acme.test", twice)
+	}
+}
+
+// TestExpressionErrorPositionsCRLF: lines ended by CRLF, and a byte order
+// mark, do not move the place.
+func TestExpressionErrorPositionsCRLF(t *testing.T) {
+	t.Parallel()
+	src := "\uFEFFid: x\r\naccount_id: a\r\ntrigger: {type: opportunity.created}\r\nsteps:\r\n" +
+		"  - condition: |\r\n      opportunity.value > 1 &&\r\n        opportunity.valu > 2\r\n" +
+		"  - condition: opportunity.value > 1 &&\r\n\r\n     opportunity.valu > 2\r\n"
+	_, diags := workflow.Parse("w.yaml", []byte(src))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Pos.String())
+	}
+	if want := []string{"w.yaml:7:21", "w.yaml:10:18"}; !slices.Equal(got, want) {
+		t.Errorf("positions = %v, want %v\n%v", got, want, diags)
+	}
+}
+
+// TestFileTooLargeHasAPosition: a problem with the whole file is at 1:1,
+// like every other diagnostic.
+func TestFileTooLargeHasAPosition(t *testing.T) {
+	t.Parallel()
+	_, diags := workflow.Parse("w.yaml", make([]byte, workflow.MaxFileSize+1))
+	if len(diags) != 1 || diags[0].String() != "w.yaml:1:1: error: file larger than 1048576 bytes" {
+		t.Errorf("diagnostics = %v", diags)
 	}
 }

@@ -14,6 +14,12 @@ import (
 type Decoder struct {
 	File  string
 	Diags *diag.List
+	// Src is the file's content. PosIn reads scalars again from it to place
+	// a problem inside one; without it, problems go at the scalar's start.
+	Src []byte
+
+	// lines holds the byte offset of each line of Src; built on first use.
+	lines []int
 }
 
 // Pos returns the position of a node.
