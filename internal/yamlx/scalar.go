@@ -349,10 +349,9 @@ func (s *scanner) fold(leadingBreak placed, trailingBreaks []placed) {
 func (s *scanner) quoted() {
 	single := s.peek(0) == '\''
 	s.skip()
-	var leadingBreak placed
-	var trailingBreaks, whitespaces []placed
+	var g gap
 	for !s.stop() && !s.end() {
-		leadingBlanks := false
+		g.leadingBlanks = false
 		for !s.blankz() && !s.stop() {
 			c := s.peek(0)
 			switch {
@@ -366,7 +365,7 @@ func (s *scanner) quoted() {
 			case !single && c == '\\' && breakWidth(s.src, s.at+1) > 0:
 				s.skip()
 				s.readLine()
-				leadingBlanks = true
+				g.leadingBlanks = true
 			case !single && c == '\\':
 				s.escape()
 				continue
@@ -380,32 +379,18 @@ func (s *scanner) quoted() {
 		if (single && s.peek(0) == '\'') || (!single && s.peek(0) == '"') {
 			return
 		}
-		for s.blank() || s.isBreak() {
-			switch {
-			case s.blank() && !leadingBlanks:
-				whitespaces = append(whitespaces, placed{s.char(), s.here()})
-				s.skip()
-			case s.blank():
-				s.skip()
-			case !leadingBlanks:
-				whitespaces = whitespaces[:0]
-				leadingBreak = s.readLine()
-				leadingBlanks = true
-			default:
-				trailingBreaks = append(trailingBreaks, s.readLine())
-			}
-		}
-		if leadingBlanks {
-			if leadingBreak.r != 0 {
-				s.fold(leadingBreak, trailingBreaks)
+		s.blanks(&g)
+		if g.leadingBlanks {
+			if g.leadingBreak.r != 0 {
+				s.fold(g.leadingBreak, g.trailingBreaks)
 			} else {
-				s.emitAll(trailingBreaks) // after an escaped line break
+				s.emitAll(g.trailingBreaks) // after an escaped line break
 			}
-			leadingBreak = placed{}
-			trailingBreaks = trailingBreaks[:0]
+			g.leadingBreak = placed{}
+			g.trailingBreaks = g.trailingBreaks[:0]
 		} else {
-			s.emitAll(whitespaces)
-			whitespaces = whitespaces[:0]
+			s.emitAll(g.whitespaces)
+			g.whitespaces = g.whitespaces[:0]
 		}
 	}
 }
@@ -454,36 +439,49 @@ func (s *scanner) escape() {
 // plain reads a plain scalar, as yaml_parser_scan_plain_scalar does, minus
 // the checks for its end: it stops after the last rune wanted.
 func (s *scanner) plain() {
-	var leadingBreak placed
-	var trailingBreaks, whitespaces []placed
-	leadingBlanks := false
+	var g gap
 	for !s.stop() && !s.end() {
 		for !s.blankz() && !s.stop() {
-			if leadingBlanks {
-				s.fold(leadingBreak, trailingBreaks)
-				trailingBreaks = trailingBreaks[:0]
-				leadingBlanks = false
+			if g.leadingBlanks {
+				s.fold(g.leadingBreak, g.trailingBreaks)
+				g.trailingBreaks = g.trailingBreaks[:0]
+				g.leadingBlanks = false
 			} else {
-				s.emitAll(whitespaces)
-				whitespaces = whitespaces[:0]
+				s.emitAll(g.whitespaces)
+				g.whitespaces = g.whitespaces[:0]
 			}
 			s.emit(s.char(), s.here())
 			s.skip()
 		}
-		for s.blank() || s.isBreak() {
-			switch {
-			case s.blank() && !leadingBlanks:
-				whitespaces = append(whitespaces, placed{s.char(), s.here()})
-				s.skip()
-			case s.blank():
-				s.skip()
-			case !leadingBlanks:
-				whitespaces = whitespaces[:0]
-				leadingBreak = s.readLine()
-				leadingBlanks = true
-			default:
-				trailingBreaks = append(trailingBreaks, s.readLine())
-			}
+		s.blanks(&g)
+	}
+}
+
+// gap is what lies between two runs of a flow or plain scalar's runes, as
+// the YAML scanner reads it: the blanks before any line break, the first
+// break (leadingBlanks says there was one), and the breaks after it.
+type gap struct {
+	whitespaces    []placed
+	leadingBreak   placed
+	trailingBreaks []placed
+	leadingBlanks  bool
+}
+
+// blanks reads blanks and line breaks into g.
+func (s *scanner) blanks(g *gap) {
+	for s.blank() || s.isBreak() {
+		switch {
+		case s.blank() && !g.leadingBlanks:
+			g.whitespaces = append(g.whitespaces, placed{s.char(), s.here()})
+			s.skip()
+		case s.blank():
+			s.skip()
+		case !g.leadingBlanks:
+			g.whitespaces = g.whitespaces[:0]
+			g.leadingBreak = s.readLine()
+			g.leadingBlanks = true
+		default:
+			g.trailingBreaks = append(g.trailingBreaks, s.readLine())
 		}
 	}
 }
