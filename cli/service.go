@@ -137,21 +137,24 @@ type recordKey struct {
 // holds already (none for a record it does not hold).
 func followersBefore(ctx context.Context, st store.Store, ds *record.Dataset) (map[recordKey][]string, error) {
 	out := map[recordKey][]string{}
+	// keep records what a read found; a record not there has none.
+	keep := func(k recordKey, followers []string, err error) error {
+		if err == nil {
+			out[k] = followers
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	}
 	for _, o := range ds.Opportunities {
 		stored, err := st.Opportunity(ctx, o.AccountID, o.ID)
-		switch {
-		case err == nil:
-			out[recordKey{record.KindOpportunity, o.AccountID, o.ID}] = stored.Followers
-		case !errors.Is(err, store.ErrNotFound):
+		if err := keep(recordKey{record.KindOpportunity, o.AccountID, o.ID}, stored.Followers, err); err != nil {
 			return nil, err
 		}
 	}
 	for _, c := range ds.Contacts {
 		stored, err := st.Contact(ctx, c.AccountID, c.ID)
-		switch {
-		case err == nil:
-			out[recordKey{record.KindContact, c.AccountID, c.ID}] = stored.Followers
-		case !errors.Is(err, store.ErrNotFound):
+		if err := keep(recordKey{record.KindContact, c.AccountID, c.ID}, stored.Followers, err); err != nil {
 			return nil, err
 		}
 	}
