@@ -253,6 +253,11 @@ func (d *Dataset) Check() []string {
 		if !ValidStatus(o.Status) {
 			add("%s.status: %q is not open, won, lost or abandoned", where, o.Status)
 		}
+		if o.CreatedAt.IsZero() {
+			// last_owner_activity_at defaults to it: without either, the
+			// stale scanner would count the owner idle since year 1.
+			add("%s.created_at: required (an RFC 3339 time)", where)
+		}
 		if o.OwnerID != "" {
 			if u := users[o.OwnerID]; u == nil || u.AccountID != o.AccountID {
 				add("%s.owner_id: %q is not a user of account %q", where, o.OwnerID, o.AccountID)

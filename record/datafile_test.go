@@ -50,6 +50,7 @@ opportunities:
 		`users[1] (w).email: "x@A.test" is also the email of user "u"`,
 		`users[3] (other).account_id: account "b" is not in the file`,
 		`opportunities[0] (o).status: "pending" is not open, won, lost or abandoned`,
+		`opportunities[0] (o).created_at: required (an RFC 3339 time)`,
 		`opportunities[0] (o).owner_id: "other" is not a user of account "a"`,
 		`opportunities[0] (o).followers[1]: "u" is listed twice`,
 		`opportunities[0] (o).followers[2]: user "gone" is not active`,
