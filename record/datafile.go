@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -74,6 +75,9 @@ func ReadDataFile(name string, r io.Reader) (*Dataset, error) {
 func ParseDataFile(name string, b []byte) (*Dataset, error) {
 	var f datasetFile
 	if isJSON(name) {
+		if problems := checkJSONKeys(b); len(problems) > 0 {
+			return nil, &DataFileError{File: name, Problems: problems}
+		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
@@ -83,7 +87,7 @@ func ParseDataFile(name string, b []byte) (*Dataset, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-			return nil, &DataFileError{File: name, Problems: []string{strings.TrimPrefix(err.Error(), "yaml: ")}}
+			return nil, &DataFileError{File: name, Problems: yamlProblems(err)}
 		}
 	}
 	ds := &Dataset{Accounts: f.Accounts, Opportunities: f.Opportunities, Contacts: f.Contacts}
@@ -98,6 +102,26 @@ func ParseDataFile(name string, b []byte) (*Dataset, error) {
 		return nil, &DataFileError{File: name, Problems: problems}
 	}
 	return ds, nil
+}
+
+// yamlUnknown is how yaml.v3 reports an unknown field, naming a Go type.
+var yamlUnknown = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
+
+// yamlProblems lists the problems of a yaml.v3 error, each on its line,
+// an unknown field said in this package's words rather than Go's.
+func yamlProblems(err error) []string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	out := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if m := yamlUnknown.FindStringSubmatch(e); m != nil {
+			e = fmt.Sprintf("line %s: %s: unknown field", m[1], m[2])
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func jsonProblem(b []byte, err error) string {

@@ -70,9 +70,31 @@ func TestDataFileJSONErrorsHavePositions(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "d.json: line 1, column 23: accounts.id: expected string, got number") {
 		t.Errorf("err = %v", err)
 	}
-	_, err = record.ParseDataFile("d.yaml", []byte("accounts: [{id: a, nmae: x}]"))
-	if err == nil || !strings.Contains(err.Error(), "field nmae not found") {
+	_, err = record.ParseDataFile("d.yaml", []byte("accounts: [{id: a, nmae: x}]\nusers: [{id: u, account_id: a, emal: y}]"))
+	if err == nil || !strings.Contains(err.Error(), "line 1: nmae: unknown field") || !strings.Contains(err.Error(), "line 2: emal: unknown field") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestDataFileJSONKeysAreExact: in a JSON data file a key must be a field's
+// name exactly and appear once in its object (encoding/json alone took
+// "ID" for "id" and kept a repeated key's last value); every bad key is
+// reported, with its place and path.
+func TestDataFileJSONKeysAreExact(t *testing.T) {
+	t.Parallel()
+	_, err := record.ParseDataFile("d.json", []byte(`{"accounts": [{"id": "a", "id": "b"}],
+ "users": [{"ID": "u", "account_id": "a", "emal": "x"}],
+ "opportunities": [{"id": "o", "account_id": "a", "created_at": "2026-11-01T09:00:00Z", "Followers": []}]}`))
+	want := []string{
+		`line 1, column 27: accounts[0].id: duplicate field`,
+		`line 2, column 13: users[0].ID: unknown field`,
+		`line 2, column 43: users[0].emal: unknown field`,
+		`line 3, column 89: opportunities[0].Followers: unknown field`,
+	}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
 	}
 }
 
