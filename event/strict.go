@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/followflow/followflow/internal/jsonfast"
 )
 
 // decodeSlow decodes b with encoding/json, strictly. encoding/json alone
@@ -80,14 +82,7 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 // the type's path in the event.
 func fieldsOf(t reflect.Type, path string) *fields {
 	fs := &fields{path: path, byName: map[string]field{}}
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !f.IsExported() || name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
+	for name, f := range jsonfast.Fields(t) {
 		if len(fs.byName) == 32 {
 			panic("event: more than 32 fields in " + t.String())
 		}

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
+
+	"github.com/followflow/followflow/internal/jsonfast"
 )
 
 // checkJSONKeys returns a problem for every key of the JSON data file b that
@@ -117,14 +118,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		return nil
 	}
 	out := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !f.IsExported() || name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
+	for name, f := range jsonfast.Fields(t) {
 		out[name] = f.Type
 	}
 	return out
