@@ -9,9 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/followflow/followflow/internal/jsonfast"
+	"github.com/followflow/followflow/internal/jsonkeys"
 )
 
 // decodeSlow decodes b with encoding/json, strictly. encoding/json alone
@@ -55,49 +54,9 @@ func notJSON(err error) bool {
 	return errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// fields are the keys an object of the event may have.
-type fields struct {
-	// path is the object's path with a trailing dot ("data."), empty at
-	// the top.
-	path string
-	// byName gives each key's field.
-	byName map[string]field
-}
-
-type field struct {
-	// bit is the field's bit in its object's set of seen keys.
-	bit uint32
-	// sub are the fields of the value when it is an object itself; nil
-	// otherwise.
-	sub *fields
-}
-
-// eventFields are the keys of Event and, under data, opportunity and
+// eventKeys are the keys of Event and, under data, opportunity and
 // contact, of the objects they hold, as their json tags name them.
-var eventFields = fieldsOf(reflect.TypeFor[Event](), "")
-
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-
-// fieldsOf returns the keys of a struct type by their json tags; path is
-// the type's path in the event.
-func fieldsOf(t reflect.Type, path string) *fields {
-	fs := &fields{path: path, byName: map[string]field{}}
-	for name, f := range jsonfast.Fields(t) {
-		if len(fs.byName) == 32 {
-			panic("event: more than 32 fields in " + t.String())
-		}
-		fd := field{bit: 1 << len(fs.byName)}
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) {
-			fd.sub = fieldsOf(ft, path+name+".")
-		}
-		fs.byName[name] = fd
-	}
-	return fs
-}
+var eventKeys = jsonkeys.SchemaOf(reflect.TypeFor[Event]())
 
 // checkKeys returns a problem for every key of the event's objects (the
 // event, data, opportunity, contact) that is not exactly the name of one
@@ -107,179 +66,11 @@ func fieldsOf(t reflect.Type, path string) *fields {
 // (encoding/json does that), nor are the objects under an unknown key.
 // b must be one JSON value; ok is false when it could not be read.
 func checkKeys(b []byte) (problems []string, ok bool) {
-	k := keyChecker{b: b}
-	k.space()
-	if k.i == len(b) || b[k.i] != '{' {
-		return nil, true // not an object: encoding/json says so
+	found, ok := jsonkeys.Check(b, eventKeys)
+	for _, p := range found {
+		problems = append(problems, p.String())
 	}
-	ok = k.object(eventFields)
-	return k.problems, ok
-}
-
-// keyChecker reads JSON that encoding/json has found valid, without
-// checking it again; it gives up (false) on anything it does not expect.
-type keyChecker struct {
-	b        []byte
-	i        int
-	problems []string
-}
-
-func (k *keyChecker) space() {
-	for k.i < len(k.b) {
-		switch k.b[k.i] {
-		case ' ', '\t', '\n', '\r':
-			k.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips white space and reports whether c follows, reading it.
-func (k *keyChecker) next(c byte) bool {
-	k.space()
-	if k.i < len(k.b) && k.b[k.i] == c {
-		k.i++
-		return true
-	}
-	return false
-}
-
-// object reads an object of fields fs, at its opening brace.
-func (k *keyChecker) object(fs *fields) bool {
-	k.i++
-	if k.next('}') {
-		return true
-	}
-	var seen, reported uint32
-	var unknown map[string]bool
-	for {
-		k.space()
-		raw, plain, ok := k.string()
-		if !ok || !k.next(':') {
-			return false
-		}
-		if !plain {
-			raw = []byte(jsonString(raw))
-		}
-		f, known := fs.byName[string(raw)]
-		switch {
-		case known && seen&f.bit != 0 && reported&f.bit == 0:
-			reported |= f.bit
-			k.problems = append(k.problems, fs.path+keyName(string(raw))+": duplicate field")
-		case !known && !unknown[string(raw)]:
-			if unknown == nil {
-				unknown = map[string]bool{}
-			}
-			unknown[string(raw)] = true
-			k.problems = append(k.problems, fs.path+keyName(string(raw))+": unknown field")
-		}
-		seen |= f.bit
-		k.space()
-		if known && f.sub != nil && k.i < len(k.b) && k.b[k.i] == '{' {
-			ok = k.object(f.sub)
-		} else {
-			ok = k.skip()
-		}
-		if !ok {
-			return false
-		}
-		if k.next('}') {
-			return true
-		}
-		if !k.next(',') {
-			return false
-		}
-	}
-}
-
-// string reads a string, at its opening quote, returning what is between
-// the quotes; plain is false when that has escapes or is not ASCII.
-func (k *keyChecker) string() (raw []byte, plain, ok bool) {
-	if k.i >= len(k.b) || k.b[k.i] != '"' {
-		return nil, false, false
-	}
-	start := k.i
-	plain = true
-	for k.i++; k.i < len(k.b); k.i++ {
-		switch c := k.b[k.i]; {
-		case c == '"':
-			k.i++
-			return k.b[start+1 : k.i-1], plain, true
-		case c == '\\':
-			k.i++
-			plain = false
-		case c >= utf8.RuneSelf:
-			plain = false
-		}
-	}
-	return nil, false, false
-}
-
-// skip reads a value, at its first character.
-func (k *keyChecker) skip() bool {
-	if k.i >= len(k.b) {
-		return false
-	}
-	switch k.b[k.i] {
-	case '"':
-		_, _, ok := k.string()
-		return ok
-	case '{', '[':
-		for depth := 0; k.i < len(k.b); {
-			switch k.b[k.i] {
-			case '"':
-				if _, _, ok := k.string(); !ok {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			k.i++
-			if depth == 0 {
-				return true
-			}
-		}
-		return false
-	}
-	start := k.i
-	for k.i < len(k.b) {
-		switch k.b[k.i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return k.i > start
-		}
-		k.i++
-	}
-	return k.i > start
-}
-
-// jsonString returns the string that raw, the inside of a JSON string,
-// stands for, as encoding/json reads it (invalid UTF-8 as U+FFFD).
-func jsonString(raw []byte) string {
-	q := make([]byte, 0, len(raw)+2)
-	q = append(append(append(q, '"'), raw...), '"')
-	var s string
-	if json.Unmarshal(q, &s) != nil {
-		return string(raw)
-	}
-	return s
-}
-
-// keyName returns key as a problem names it: as it is when it is made of
-// ASCII letters, digits and underscores, quoted otherwise.
-func keyName(key string) string {
-	if key == "" {
-		return `""`
-	}
-	for _, c := range key {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return fmt.Sprintf("%q", key)
-		}
-	}
-	return key
+	return problems, ok
 }
 
 // jsonProblem describes an error of encoding/json decoding the event b.
