@@ -89,7 +89,12 @@ the working directory holds store and queue.`,
 					}
 				}()
 			}
-			go e.reloadOnHUP(ctx, eng, workflows, log)
+			// Listen before saying the worker started: a SIGHUP before
+			// Notify would kill the process (its default action).
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go e.reloadOnHUP(ctx, hup, eng, workflows, log)
 			log.Info().Str("backend", b.Name).Int("workflows", set.Len()).Msg("starting")
 			return w.Run(ctx)
 		},
@@ -127,12 +132,9 @@ func (e *env) logger(format, level string) (zerolog.Logger, error) {
 	return log.Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// reloadOnHUP reloads the workflows on SIGHUP; a set with errors is logged
-// and the running set kept.
-func (e *env) reloadOnHUP(ctx context.Context, eng *engine.Engine, paths []string, log zerolog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// reloadOnHUP reloads the workflows at each signal on hup (SIGHUP); a set
+// with errors is logged and the running set kept.
+func (e *env) reloadOnHUP(ctx context.Context, hup <-chan os.Signal, eng *engine.Engine, paths []string, log zerolog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
